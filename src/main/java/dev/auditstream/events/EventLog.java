@@ -1,0 +1,298 @@
+package dev.auditstream.events;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+import javax.sql.DataSource;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.auditstream.api.ApiException;
+import dev.auditstream.api.Timestamps;
+
+/**
+ * Appends events to the audit log with group commit: each request waits while a writer thread takes everything
+ * queued (up to a batch) and stores it with one multi-row INSERT in one transaction; the request is answered only
+ * after that commit. Idempotency keys are claimed in the same transaction, so a key's event is stored exactly
+ * once however many requests race with it.
+ */
+public final class EventLog extends ServiceSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
+
+    private static final String CLAIM_KEYS = """
+            INSERT INTO idempotency_key (key, request_hash, event_id)
+            SELECT k, decode(h, 'hex'), e FROM unnest(?::text[], ?::text[], ?::text[]) AS t(k, h, e)
+            ON CONFLICT (key) DO UPDATE
+                SET request_hash = excluded.request_hash, event_id = excluded.event_id, created_at = now()
+                WHERE idempotency_key.created_at < now() - interval '24 hours'
+            RETURNING key""";
+
+    private static final String INSERT_EVENTS = """
+            INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id, actor_name,
+                                     target_ids, target_types, event)
+            SELECT o, i, a, oc::timestamptz, ac::timestamptz, ai, an, ti::text[], tt::text[], e
+            FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                        ?::text[], ?::text[], ?::text[]) AS t(o, i, a, oc, ac, ai, an, ti, tt, e)""";
+
+    private static final String FIND_KEYS = "SELECT key, encode(request_hash, 'hex') FROM idempotency_key WHERE key = ANY(?)";
+
+    /** One request waiting for its commit. */
+    private record Pending(IncomingEvent event, String key, String requestHash, long enqueuedNanos,
+                           CompletableFuture<Void> committed) {
+    }
+
+    private final DataSource dataSource;
+    private final BlockingQueue<Pending> queue;
+    private final int maxBatch;
+    private final int writers;
+    private final Duration commitTimeout;
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean accepting;
+
+    private final Counter accepted;
+    private final Counter replayed;
+    private final DistributionSummary batchSize;
+    private final Timer commitTime;
+    private final Timer ingestLatency;
+
+    public EventLog(DataSource dataSource, MeterRegistry metrics, int writers, int maxBatch, int queueCapacity,
+                    Duration commitTimeout) {
+        this.dataSource = dataSource;
+        this.writers = writers;
+        this.maxBatch = maxBatch;
+        this.commitTimeout = commitTimeout;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.accepted = Counter.builder("auditstream.events.accepted")
+                .description("Events committed to the audit log").register(metrics);
+        this.replayed = Counter.builder("auditstream.events.idempotent.replays")
+                .description("Requests answered from an earlier request with the same Idempotency-Key").register(metrics);
+        this.batchSize = DistributionSummary.builder("auditstream.ingest.batch.size")
+                .description("Events per group-commit transaction").register(metrics);
+        this.commitTime = Timer.builder("auditstream.ingest.commit")
+                .description("Time to insert and commit one group-commit batch").register(metrics);
+        this.ingestLatency = Timer.builder("auditstream.ingest.latency")
+                .description("Time from a validated event to its commit").publishPercentiles(0.5, 0.99)
+                .register(metrics);
+    }
+
+    /**
+     * Stores the event and returns once it is committed. With an idempotency key already used in the last 24 hours
+     * nothing new is stored: the same body answers as the first request did, another body is refused.
+     */
+    public void append(IncomingEvent event, String idempotencyKey) {
+        if (!accepting) {
+            throw ApiException.unavailable("The service is shutting down; retry against another instance.");
+        }
+        String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
+        String hash = key == null ? null : RequestHash.of(event);
+        Pending pending = new Pending(event, key, hash, System.nanoTime(), new CompletableFuture<>());
+        if (!queue.offer(pending)) {
+            throw ApiException.unavailable("Too many events waiting to be stored; retry shortly.");
+        }
+        try {
+            pending.committed().get(commitTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiException api) {
+                throw api;
+            }
+            throw ApiException.unavailable("The event could not be stored; retry the request.");
+        } catch (TimeoutException e) {
+            throw ApiException.unavailable("Storing the event took too long; retry with the same Idempotency-Key.");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("Interrupted while storing the event.");
+        }
+    }
+
+    @Override
+    protected void doStart() {
+        accepting = true;
+        for (int i = 0; i < writers; i++) {
+            Thread thread = new Thread(this::writeLoop, "event-log-writer-" + i);
+            thread.setDaemon(true);
+            thread.start();
+            threads.add(thread);
+        }
+    }
+
+    /** Stops taking events, then lets the writers store everything already queued. */
+    @Override
+    protected void doStop() throws InterruptedException {
+        accepting = false;
+        for (Thread thread : threads) {
+            thread.join(commitTimeout.toMillis());
+        }
+        threads.clear();
+    }
+
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>(maxBatch);
+        while (accepting || !queue.isEmpty()) {
+            try {
+                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, maxBatch - 1);
+                write(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("Event log writer failed on a batch of {}", batch.size(), e);
+                batch.forEach(p -> p.committed().completeExceptionally(e));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void write(List<Pending> batch) {
+        List<Pending> toInsert = new ArrayList<>(batch.size());
+        List<Pending> keyed = new ArrayList<>();
+        List<Pending> repeats = new ArrayList<>();
+        Set<String> keysInBatch = new HashSet<>();
+        for (Pending p : batch) {
+            if (p.key() == null) {
+                toInsert.add(p);
+            } else if (keysInBatch.add(p.key())) {
+                keyed.add(p);
+            } else {
+                repeats.add(p);
+            }
+        }
+        long start = System.nanoTime();
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                if (!keyed.isEmpty()) {
+                    Set<String> claimed = claimKeys(connection, keyed);
+                    for (Pending p : keyed) {
+                        (claimed.contains(p.key()) ? toInsert : repeats).add(p);
+                    }
+                }
+                if (!toInsert.isEmpty()) {
+                    insertEvents(connection, toInsert);
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            LOG.warn("Could not store a batch of {} events: {}", batch.size(), e.getMessage());
+            batch.forEach(p -> p.committed().completeExceptionally(e));
+            return;
+        }
+        long now = System.nanoTime();
+        commitTime.record(now - start, TimeUnit.NANOSECONDS);
+        batchSize.record(toInsert.size());
+        accepted.increment(toInsert.size());
+        for (Pending p : toInsert) {
+            ingestLatency.record(now - p.enqueuedNanos(), TimeUnit.NANOSECONDS);
+            p.committed().complete(null);
+        }
+        if (!repeats.isEmpty()) {
+            answerRepeats(repeats);
+        }
+    }
+
+    private static Set<String> claimKeys(Connection connection, List<Pending> keyed) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(CLAIM_KEYS)) {
+            ps.setArray(1, texts(connection, keyed, Pending::key));
+            ps.setArray(2, texts(connection, keyed, Pending::requestHash));
+            ps.setArray(3, texts(connection, keyed, p -> p.event().id()));
+            Set<String> claimed = new HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    claimed.add(rs.getString(1));
+                }
+            }
+            return claimed;
+        }
+    }
+
+    private static void insertEvents(Connection connection, List<Pending> rows) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(INSERT_EVENTS)) {
+            ps.setArray(1, texts(connection, rows, p -> p.event().organizationId()));
+            ps.setArray(2, texts(connection, rows, p -> p.event().id()));
+            ps.setArray(3, texts(connection, rows, p -> p.event().action()));
+            ps.setArray(4, texts(connection, rows, p -> Timestamps.iso(p.event().occurredAt())));
+            ps.setArray(5, texts(connection, rows, p -> Timestamps.iso(p.event().acceptedAt())));
+            ps.setArray(6, texts(connection, rows, p -> p.event().actorId()));
+            ps.setArray(7, texts(connection, rows, p -> p.event().actorName()));
+            ps.setArray(8, texts(connection, rows, p -> PgArrays.literal(p.event().targetIds())));
+            ps.setArray(9, texts(connection, rows, p -> PgArrays.literal(p.event().targetTypes())));
+            ps.setArray(10, texts(connection, rows, p -> p.event().json()));
+            ps.executeUpdate();
+        }
+    }
+
+    /** A request whose key was used before: same body → the first answer again; another body → 400. */
+    private void answerRepeats(List<Pending> repeats) {
+        Map<String, String> stored = new HashMap<>();
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement ps = connection.prepareStatement(FIND_KEYS)) {
+            ps.setArray(1, texts(connection, repeats, Pending::key));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    stored.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        } catch (SQLException e) {
+            repeats.forEach(p -> p.committed().completeExceptionally(e));
+            return;
+        }
+        for (Pending p : repeats) {
+            String hash = stored.get(p.key());
+            if (hash == null) {
+                // the key expired and was purged meanwhile: store this request as a new one
+                if (!queue.offer(p)) {
+                    p.committed().completeExceptionally(ApiException.unavailable("Retry the request."));
+                }
+            } else if (hash.equals(p.requestHash())) {
+                replayed.increment();
+                p.committed().complete(null);
+            } else {
+                p.committed().completeExceptionally(ApiException.badRequest("idempotency_key_reused",
+                        "This Idempotency-Key was already used with a different request body within 24 hours; "
+                                + "use a new key for a new event."));
+            }
+        }
+    }
+
+    private static Array texts(Connection connection, List<Pending> rows, Function<Pending, String> column)
+            throws SQLException {
+        String[] values = new String[rows.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = column.apply(rows.get(i));
+        }
+        return connection.createArrayOf("text", values);
+    }
+
+}
