@@ -1,5 +1,7 @@
 package dev.auditstream.api;
 
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -7,6 +9,7 @@ import java.util.UUID;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +21,11 @@ public final class ApiErrors {
     /** Called from the shared routeConfiguration's onException. */
     public void render(Exchange exchange) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        ApiException error = cause instanceof ApiException api ? api : internal(exchange, cause);
+        String violatedConstraint = uniqueViolation(cause);
+        ApiException error = cause instanceof ApiException api ? api
+                : violatedConstraint != null ? conflict(violatedConstraint)
+                : databaseUnreachable(cause) ? ApiException.unavailable("The database is unavailable; retry shortly.")
+                : internal(exchange, cause);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("message", error.getMessage());
         body.put("code", error.code());
@@ -51,6 +58,37 @@ public final class ApiErrors {
         }
         out.setHeader(Exchange.CONTENT_TYPE, "application/json");
         out.setHeader("X-Request-ID", exchange.getVariable("requestId", String.class));
+    }
+
+    /** The constraint a failed insert violated, when the failure is a unique violation. */
+    private static String uniqueViolation(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof PSQLException sql && "23505".equals(sql.getSQLState())) {
+                return sql.getServerErrorMessage() == null ? "" : sql.getServerErrorMessage().getConstraint();
+            }
+        }
+        return null;
+    }
+
+    /** Connection failures (SQLSTATE class 08, server shutdown 57P0x, pool time-outs) are the client's to retry. */
+    private static boolean databaseUnreachable(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P0"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ApiException conflict(String constraint) {
+        String message = "organization_external_id_key".equals(constraint)
+                ? "An organization with this external_id already exists."
+                : "This conflicts with an existing object.";
+        return new ApiException(409, "conflict", message, List.of());
     }
 
     private static ApiException internal(Exchange exchange, Throwable cause) {

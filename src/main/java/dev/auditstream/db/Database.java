@@ -6,6 +6,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import javax.sql.DataSource;
 
@@ -65,6 +69,7 @@ public final class Database extends ServiceSupport {
 
     private static EmbeddedPostgres startEmbedded(Path dir) throws IOException {
         Files.createDirectories(dir);
+        stopOrphanedServer(dir);
         LOG.info("No AUDITSTREAM_DB_URL set: starting embedded PostgreSQL in {}", dir);
         return EmbeddedPostgres.builder()
                 .setDataDirectory(dir)
@@ -75,6 +80,38 @@ public final class Database extends ServiceSupport {
                 .setServerConfig("max_connections", "200")
                 .setPGStartupWait(Duration.ofSeconds(60))
                 .start();
+    }
+
+    /**
+     * A previous process that was killed (not stopped) leaves its PostgreSQL server running on the data directory.
+     * Ask it to shut down (SIGTERM: the killed process's sessions are gone already) before starting a new one.
+     */
+    private static void stopOrphanedServer(Path dir) throws IOException {
+        Path pidFile = dir.resolve("postmaster.pid");
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        String firstLine = Files.readAllLines(pidFile).stream().findFirst().orElse("").trim();
+        if (!firstLine.matches("\\d+")) {
+            return;
+        }
+        Optional<ProcessHandle> server = ProcessHandle.of(Long.parseLong(firstLine))
+                .filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().command().map(c -> c.endsWith("postgres")).orElse(false));
+        if (server.isEmpty()) {
+            return;
+        }
+        LOG.warn("Embedded PostgreSQL (pid {}) of an earlier run is still running on {}; shutting it down",
+                firstLine, dir);
+        server.get().destroy();
+        try {
+            server.get().onExit().get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("Interrupted while waiting for the old PostgreSQL server to stop", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("The old PostgreSQL server (pid " + firstLine + ") did not stop; stop it and retry", e);
+        }
     }
 
     private static HikariConfig poolConfig(Settings settings, String url, String user, String password) {

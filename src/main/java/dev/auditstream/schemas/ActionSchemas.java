@@ -151,6 +151,10 @@ public final class ActionSchemas {
         JsonNode instance = value.isMissingNode() ? Json.MAPPER.createObjectNode() : value;
         for (ValidationMessage message : schema.validate(instance)) {
             String path = pointer + message.getInstanceLocation().toString();
+            if ("required".equals(message.getType()) && message.getProperty() != null) {
+                // name the missing member itself, not the object it is missing from
+                path = path + "/" + message.getProperty();
+            }
             errors.add(new FieldError(field(path), "schema_violation", message.getMessage(), path));
         }
     }

@@ -1,0 +1,162 @@
+package dev.auditstream;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import org.apache.camel.main.Main;
+
+/**
+ * One AuditStream instance started in this JVM from {@link AuditStream#create()} with the project's own routes and
+ * application.properties, on free ports and its own data directory (embedded PostgreSQL). Stopping and starting
+ * again on the same directory is a restart.
+ */
+final class RunningService implements AutoCloseable {
+
+    static final String API_KEY = "sk_test_9f8e7d6c5b4a";
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final Path dataDir;
+    private final Map<String, String> overrides;
+    private final int httpPort;
+    private final int managementPort;
+    private Main main;
+
+    private RunningService(Path dataDir, Map<String, String> overrides) throws IOException {
+        this.dataDir = dataDir;
+        this.overrides = overrides;
+        this.httpPort = freePort();
+        this.managementPort = freePort();
+    }
+
+    static RunningService start(Path dataDir) throws Exception {
+        return start(dataDir, Map.of());
+    }
+
+    static RunningService start(Path dataDir, Map<String, String> overrides) throws Exception {
+        RunningService service = new RunningService(dataDir, overrides);
+        service.startMain();
+        return service;
+    }
+
+    /** A fresh data directory under target/ for one test class. */
+    static Path newDataDir(String name) throws IOException {
+        Path dir = Path.of("target", "test-data", name + "-" + System.nanoTime());
+        Files.createDirectories(dir);
+        return dir.toAbsolutePath();
+    }
+
+    private void startMain() throws Exception {
+        main = AuditStream.create();
+        Map<String, String> properties = new HashMap<>();
+        properties.put("camel.server.port", String.valueOf(httpPort));
+        properties.put("camel.management.port", String.valueOf(managementPort));
+        properties.put("auditstream.data-dir", dataDir.toString());
+        properties.put("auditstream.api-keys", API_KEY);
+        properties.putAll(overrides);
+        properties.forEach(main::addOverrideProperty);
+        main.start();
+    }
+
+    /** Stops the instance (a clean shutdown) and starts it again on the same data directory and ports. */
+    void restart() throws Exception {
+        main.stop();
+        startMain();
+    }
+
+    URI uri(String path) {
+        return URI.create("http://localhost:" + httpPort + path);
+    }
+
+    URI managementUri(String path) {
+        return URI.create("http://localhost:" + managementPort + path);
+    }
+
+    String baseUrl() {
+        return "http://localhost:" + httpPort;
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    HttpResponse<String> post(String path, String json, String idempotencyKey) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).header("Idempotency-Key", idempotencyKey)
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    HttpResponse<String> put(String path, String json) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return HTTP.send(request.header("Authorization", "Bearer " + API_KEY)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> sendRaw(HttpRequest request) throws IOException, InterruptedException {
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Creates an organization through the API and returns its id. */
+    String createOrganization(String name) throws Exception {
+        HttpResponse<String> response = post("/organizations", "{\"name\":\"" + name + "\"}");
+        if (response.statusCode() != 201) {
+            throw new IllegalStateException("create organization: " + response.statusCode() + " " + response.body());
+        }
+        return TestJson.read(response.body()).get("id").asText();
+    }
+
+    DataSource dataSource() {
+        return main.getCamelContext().getRegistry().lookupByNameAndType("auditDb", DataSource.class);
+    }
+
+    long count(String sql) throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    void execute(String sql) throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Override
+    public void close() {
+        main.stop();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
