@@ -12,6 +12,7 @@ import org.apache.camel.spi.Registry;
 import dev.auditstream.api.ApiErrors;
 import dev.auditstream.api.ApiKeys;
 import dev.auditstream.api.RequestGuard;
+import dev.auditstream.api.ResponseHeaders;
 import dev.auditstream.api.Responses;
 import dev.auditstream.db.Database;
 import dev.auditstream.db.Pages;
@@ -42,6 +43,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         ApiKeys apiKeys = ApiKeys.load(settings.optional("auditstream.api-keys").orElse(null), settings.dataDir());
         registry.bind("requestGuard", new RequestGuard(apiKeys, settings.bytes("auditstream.http.max-body-bytes")));
         registry.bind("apiErrors", new ApiErrors());
+        registry.bind("responseHeaders", new ResponseHeaders());
         registry.bind("responses", new Responses());
         registry.bind("pages", new Pages(database.dataSource()));
         registry.bind("organizations", new Organizations(database.dataSource()));

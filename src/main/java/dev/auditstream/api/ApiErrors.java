@@ -13,7 +13,7 @@ import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Turns the exception an API route failed with into the response the client sees, and shapes every response. */
+/** Turns the exception an API route failed with into the response the client sees. */
 public final class ApiErrors {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiErrors.class);
@@ -39,25 +39,6 @@ public final class ApiErrors {
             out.setHeader("Retry-After", "1");
         }
         out.setBody(Json.write(body));
-    }
-
-    /**
-     * Leaves only the headers a response should carry: platform-http copies every request header (and form field)
-     * into the exchange, and would echo them back.
-     */
-    public void shapeResponse(Exchange exchange) {
-        Message out = exchange.getMessage();
-        Object status = out.getHeader(Exchange.HTTP_RESPONSE_CODE);
-        Object retryAfter = out.getHeader("Retry-After");
-        out.removeHeaders("*");
-        if (status != null) {
-            out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        }
-        if (retryAfter != null) {
-            out.setHeader("Retry-After", retryAfter);
-        }
-        out.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        out.setHeader("X-Request-ID", exchange.getVariable("requestId", String.class));
     }
 
     /** The constraint a failed insert violated, when the failure is a unique violation. */

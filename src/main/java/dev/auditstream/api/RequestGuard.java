@@ -36,6 +36,8 @@ public final class RequestGuard {
             requestId = UUID.randomUUID().toString();
         }
         exchange.setVariable("requestId", requestId);
+        // set now so every answer, success or refusal, carries them (see ResponseHeaders)
+        in.setHeader("X-Request-ID", requestId);
         apiKeys.require(in.getHeader("Authorization", String.class));
         String method = in.getHeader(Exchange.HTTP_METHOD, String.class);
         String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
@@ -44,6 +46,7 @@ public final class RequestGuard {
             throw new ApiException(415, "unsupported_media_type", "Send the request body as application/json.",
                     List.of());
         }
+        in.setHeader(Exchange.CONTENT_TYPE, "application/json");
         byte[] body = in.getBody(byte[].class);
         if (body != null && body.length > maxBodyBytes) {
             throw ApiException.tooLarge(maxBodyBytes);

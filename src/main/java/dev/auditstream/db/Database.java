@@ -79,6 +79,8 @@ public final class Database extends ServiceSupport {
                 .setServerConfig("fsync", "on")
                 .setServerConfig("max_connections", "200")
                 .setPGStartupWait(Duration.ofSeconds(60))
+                // stopped with the Camel context, after the last event is stored, not by a JVM hook of its own
+                .setRegisterShutdownHook(false)
                 .start();
     }
 

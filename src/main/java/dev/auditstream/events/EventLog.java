@@ -43,20 +43,28 @@ public final class EventLog extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
 
-    private static final String CLAIM_KEYS = """
-            INSERT INTO idempotency_key (key, request_hash, event_id)
-            SELECT k, decode(h, 'hex'), e FROM unnest(?::text[], ?::text[], ?::text[]) AS t(k, h, e)
-            ON CONFLICT (key) DO UPDATE
-                SET request_hash = excluded.request_hash, event_id = excluded.event_id, created_at = now()
-                WHERE idempotency_key.created_at < now() - interval '24 hours'
-            RETURNING key""";
-
-    private static final String INSERT_EVENTS = """
-            INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id, actor_name,
-                                     target_ids, target_types, event)
-            SELECT o, i, a, oc::timestamptz, ac::timestamptz, ai, an, ti::text[], tt::text[], e
-            FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                        ?::text[], ?::text[], ?::text[]) AS t(o, i, a, oc, ac, ai, an, ti, tt, e)""";
+    /**
+     * One statement, so one round trip and one implicit transaction per batch: claim the batch's idempotency keys
+     * (a key already used within 24 hours stays with its first request), then insert the events that have no key or
+     * whose key was just claimed. Returns the claimed keys.
+     */
+    private static final String APPEND = """
+            WITH claimed AS (
+                INSERT INTO idempotency_key (key, request_hash, event_id)
+                SELECT k, decode(h, 'hex'), i FROM unnest(?::text[], ?::text[], ?::text[]) AS t(k, h, i)
+                WHERE k IS NOT NULL
+                ON CONFLICT (key) DO UPDATE
+                    SET request_hash = excluded.request_hash, event_id = excluded.event_id, created_at = now()
+                    WHERE idempotency_key.created_at < now() - interval '24 hours'
+                RETURNING key),
+            stored AS (
+                INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id, actor_name,
+                                         target_ids, target_types, event)
+                SELECT o, i, a, oc::timestamptz, ac::timestamptz, ai, an, ti::text[], tt::text[], e
+                FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                            ?::text[], ?::text[], ?::text[], ?::text[]) AS t(o, i, a, oc, ac, ai, an, ti, tt, e, k)
+                WHERE k IS NULL OR k IN (SELECT key FROM claimed))
+            SELECT key FROM claimed""";
 
     private static final String FIND_KEYS = "SELECT key, encode(request_hash, 'hex') FROM idempotency_key WHERE key = ANY(?)";
 
@@ -173,36 +181,35 @@ public final class EventLog extends ServiceSupport {
     }
 
     private void write(List<Pending> batch) {
-        List<Pending> toInsert = new ArrayList<>(batch.size());
-        List<Pending> keyed = new ArrayList<>();
+        // a key twice in one batch: the first request claims it, the others are answered as repeats
+        List<Pending> rows = new ArrayList<>(batch.size());
         List<Pending> repeats = new ArrayList<>();
         Set<String> keysInBatch = new HashSet<>();
         for (Pending p : batch) {
-            if (p.key() == null) {
-                toInsert.add(p);
-            } else if (keysInBatch.add(p.key())) {
-                keyed.add(p);
-            } else {
-                repeats.add(p);
-            }
+            (p.key() == null || keysInBatch.add(p.key()) ? rows : repeats).add(p);
         }
         long start = System.nanoTime();
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                if (!keyed.isEmpty()) {
-                    Set<String> claimed = claimKeys(connection, keyed);
-                    for (Pending p : keyed) {
-                        (claimed.contains(p.key()) ? toInsert : repeats).add(p);
-                    }
+        Set<String> claimed = new HashSet<>();
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement ps = connection.prepareStatement(APPEND)) {
+            ps.setArray(1, texts(connection, rows, Pending::key));
+            ps.setArray(2, texts(connection, rows, Pending::requestHash));
+            ps.setArray(3, texts(connection, rows, p -> p.event().id()));
+            ps.setArray(4, texts(connection, rows, p -> p.event().organizationId()));
+            ps.setArray(5, texts(connection, rows, p -> p.event().id()));
+            ps.setArray(6, texts(connection, rows, p -> p.event().action()));
+            ps.setArray(7, texts(connection, rows, p -> Timestamps.iso(p.event().occurredAt())));
+            ps.setArray(8, texts(connection, rows, p -> Timestamps.iso(p.event().acceptedAt())));
+            ps.setArray(9, texts(connection, rows, p -> p.event().actorId()));
+            ps.setArray(10, texts(connection, rows, p -> p.event().actorName()));
+            ps.setArray(11, texts(connection, rows, p -> PgArrays.literal(p.event().targetIds())));
+            ps.setArray(12, texts(connection, rows, p -> PgArrays.literal(p.event().targetTypes())));
+            ps.setArray(13, texts(connection, rows, p -> p.event().json()));
+            ps.setArray(14, texts(connection, rows, Pending::key));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    claimed.add(rs.getString(1));
                 }
-                if (!toInsert.isEmpty()) {
-                    insertEvents(connection, toInsert);
-                }
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
             }
         } catch (SQLException e) {
             LOG.warn("Could not store a batch of {} events: {}", batch.size(), e.getMessage());
@@ -210,46 +217,21 @@ public final class EventLog extends ServiceSupport {
             return;
         }
         long now = System.nanoTime();
-        commitTime.record(now - start, TimeUnit.NANOSECONDS);
-        batchSize.record(toInsert.size());
-        accepted.increment(toInsert.size());
-        for (Pending p : toInsert) {
+        int stored = 0;
+        for (Pending p : rows) {
+            if (p.key() != null && !claimed.contains(p.key())) {
+                repeats.add(p);
+                continue;
+            }
+            stored++;
             ingestLatency.record(now - p.enqueuedNanos(), TimeUnit.NANOSECONDS);
             p.committed().complete(null);
         }
+        commitTime.record(now - start, TimeUnit.NANOSECONDS);
+        batchSize.record(stored);
+        accepted.increment(stored);
         if (!repeats.isEmpty()) {
             answerRepeats(repeats);
-        }
-    }
-
-    private static Set<String> claimKeys(Connection connection, List<Pending> keyed) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(CLAIM_KEYS)) {
-            ps.setArray(1, texts(connection, keyed, Pending::key));
-            ps.setArray(2, texts(connection, keyed, Pending::requestHash));
-            ps.setArray(3, texts(connection, keyed, p -> p.event().id()));
-            Set<String> claimed = new HashSet<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    claimed.add(rs.getString(1));
-                }
-            }
-            return claimed;
-        }
-    }
-
-    private static void insertEvents(Connection connection, List<Pending> rows) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(INSERT_EVENTS)) {
-            ps.setArray(1, texts(connection, rows, p -> p.event().organizationId()));
-            ps.setArray(2, texts(connection, rows, p -> p.event().id()));
-            ps.setArray(3, texts(connection, rows, p -> p.event().action()));
-            ps.setArray(4, texts(connection, rows, p -> Timestamps.iso(p.event().occurredAt())));
-            ps.setArray(5, texts(connection, rows, p -> Timestamps.iso(p.event().acceptedAt())));
-            ps.setArray(6, texts(connection, rows, p -> p.event().actorId()));
-            ps.setArray(7, texts(connection, rows, p -> p.event().actorName()));
-            ps.setArray(8, texts(connection, rows, p -> PgArrays.literal(p.event().targetIds())));
-            ps.setArray(9, texts(connection, rows, p -> PgArrays.literal(p.event().targetTypes())));
-            ps.setArray(10, texts(connection, rows, p -> p.event().json()));
-            ps.executeUpdate();
         }
     }
 
