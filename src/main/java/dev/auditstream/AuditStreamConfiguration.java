@@ -9,6 +9,10 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.Registry;
 
+import java.util.List;
+
+import javax.sql.DataSource;
+
 import dev.auditstream.api.ApiErrors;
 import dev.auditstream.api.ApiKeys;
 import dev.auditstream.api.RequestGuard;
@@ -16,11 +20,25 @@ import dev.auditstream.api.ResponseHeaders;
 import dev.auditstream.api.Responses;
 import dev.auditstream.db.Database;
 import dev.auditstream.db.Pages;
+import dev.auditstream.destinations.Datadog;
+import dev.auditstream.destinations.Destinations;
+import dev.auditstream.destinations.GenericHttps;
+import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventValidator;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
 import dev.auditstream.schemas.ActionSchemas;
+import dev.auditstream.streams.DeliveryFailures;
+import dev.auditstream.streams.DeliveryOutcomes;
+import dev.auditstream.streams.DeliveryTargets;
+import dev.auditstream.streams.EventBatches;
+import dev.auditstream.streams.LogStreams;
+import dev.auditstream.streams.SecretBox;
+import dev.auditstream.streams.StreamSecrets;
+import dev.auditstream.streams.StreamStates;
+import dev.auditstream.streams.StreamTests;
+import dev.auditstream.streams.StreamWorkers;
 
 /** Builds the beans the YAML routes call, from the {@code auditstream.*} settings. */
 public final class AuditStreamConfiguration implements CamelConfiguration {
@@ -46,7 +64,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("responseHeaders", new ResponseHeaders());
         registry.bind("responses", new Responses());
         registry.bind("pages", new Pages(database.dataSource()));
-        registry.bind("organizations", new Organizations(database.dataSource()));
+        Organizations organizations = new Organizations(database.dataSource());
+        registry.bind("organizations", organizations);
         registry.bind("actionSchemas",
                 new ActionSchemas(database.dataSource(), settings.duration("auditstream.schemas.cache-for")));
         registry.bind("eventValidator", new EventValidator());
@@ -59,8 +78,40 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         context.addService(eventLog, true, true);
         registry.bind("eventLog", eventLog);
 
+        bindStreams(context, settings, database, metrics);
+
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         health.register(new DatabaseHealthCheck(database));
+    }
+
+    /** Stream management and the delivery engine's steps. */
+    private static void bindStreams(CamelContext context, Settings settings, Database database, MeterRegistry metrics)
+            throws Exception {
+        Registry registry = context.getRegistry();
+        DataSource dataSource = database.dataSource();
+        Destinations destinations = new Destinations(settings.flag("auditstream.allow-private-destinations"), List.of(
+                new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
+                new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
+                new GenericHttps()));
+        StreamSecrets secrets = new StreamSecrets(SecretBox.load(settings.optional("auditstream.secret-key").orElse(null),
+                database.embedded(), settings.dataDir()));
+        int maxBatch = settings.integer("auditstream.delivery.max-batch");
+        StreamStates states = new StreamStates(dataSource,
+                settings.duration("auditstream.delivery.backoff-base"),
+                settings.duration("auditstream.delivery.backoff-max"),
+                settings.duration("auditstream.delivery.invalid-probe-interval"),
+                maxBatch);
+        StreamWorkers workers = new StreamWorkers(settings.integer("auditstream.delivery.workers"));
+
+        registry.bind("destinations", destinations);
+        registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
+                registry.lookupByNameAndType("organizations", Organizations.class)));
+        registry.bind("streamWorkers", workers);
+        registry.bind("deliveryTargets", new DeliveryTargets(secrets));
+        registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
+        registry.bind("deliveryFailures", new DeliveryFailures(destinations));
+        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics));
+        registry.bind("streamTests", new StreamTests(dataSource, states));
     }
 
     /** The registry camel-micrometer-prometheus serves on /observe/metrics (it may have bound it already). */

@@ -86,7 +86,8 @@ public final class Database extends ServiceSupport {
 
     /**
      * A previous process that was killed (not stopped) leaves its PostgreSQL server running on the data directory.
-     * Ask it to shut down (SIGTERM: the killed process's sessions are gone already) before starting a new one.
+     * Shut it down before starting a new one: SIGINT, PostgreSQL's fast shutdown, which ends whatever sessions are
+     * left and still writes a clean checkpoint.
      */
     private static void stopOrphanedServer(Path dir) throws IOException {
         Path pidFile = dir.resolve("postmaster.pid");
@@ -105,8 +106,8 @@ public final class Database extends ServiceSupport {
         }
         LOG.warn("Embedded PostgreSQL (pid {}) of an earlier run is still running on {}; shutting it down",
                 firstLine, dir);
-        server.get().destroy();
         try {
+            new ProcessBuilder("kill", "-INT", firstLine).inheritIO().start().waitFor();
             server.get().onExit().get(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -131,6 +132,11 @@ public final class Database extends ServiceSupport {
         config.addDataSourceProperty("reWriteBatchedInserts", "true");
         config.addDataSourceProperty("ApplicationName", "auditstream");
         return config;
+    }
+
+    /** True when this is the embedded server (the data directory is then the only place for generated secrets). */
+    public boolean embedded() {
+        return embedded != null;
     }
 
     public DataSource dataSource() {

@@ -1,0 +1,32 @@
+package dev.auditstream.destinations;
+
+import java.util.List;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * One kind of stream destination. Adding a destination is one class implementing this, registered in
+ * {@link Destinations}; the delivery routes are the same for all.
+ */
+public interface Destination {
+
+    /** The stream {@code type} of the API, e.g. {@code Datadog}. */
+    String type();
+
+    /** JSON pointers of the config members that are secrets: encrypted at rest, masked in every response. */
+    List<String> secretPointers();
+
+    /**
+     * Checks the config: values that are wrong are added to {@code checks} (the request is refused with 422);
+     * required members that are absent are returned (the stream is kept {@code inactive} until they are given).
+     */
+    List<String> check(ObjectNode config, ConfigChecks checks);
+
+    /** The request that delivers (a prefix of) the events. */
+    Outbound prepare(DeliveryTarget target, List<StoredEvent> events);
+
+    /** What an HTTP error answer from this destination means. */
+    default Failure classify(int status, String body, long retryAfterSeconds) {
+        return Failure.ofStatus(status, "HTTP " + status + ": " + ConfigChecks.abbreviate(body), retryAfterSeconds);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.auditstream.destinations;
+
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.auditstream.api.Timestamps;
+
+/**
+ * Any HTTPS endpoint: a JSON array (or NDJSON) of {@code {"event", "keySuffix", "timestamp", "source"}}, with the
+ * customer's choice of authentication, and every request signed Standard Webhooks style so the receiver can tell it
+ * came from this service: {@code webhook-signature: v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>}.
+ */
+public final class GenericHttps implements Destination {
+
+    private static final int MAX_ENTRIES = 1000;
+    private static final long MAX_BYTES = 5L * 1024 * 1024;
+    private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header");
+    private static final String SECRET_PREFIX = "whsec_";
+
+    @Override
+    public String type() {
+        return "GenericHttps";
+    }
+
+    @Override
+    public List<String> secretPointers() {
+        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/signingSecret");
+    }
+
+    /** A new signing secret, given to the customer once when the stream is created. */
+    public static String newSigningSecret() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return SECRET_PREFIX + Base64.getEncoder().encodeToString(key);
+    }
+
+    @Override
+    public List<String> check(ObjectNode config, ConfigChecks checks) {
+        checks.unknownMembers(config, Set.of("url", "format", "source", "auth", "signingSecret"), "");
+        List<String> missing = new ArrayList<>();
+        if (checks.url(config, "url") == null) {
+            missing.add("url");
+        }
+        checks.oneOf(config, "format", "format", Set.of("json", "ndjson"));
+        checks.string(config, "source", "source");
+        JsonNode auth = config.path("auth");
+        if (!auth.isMissingNode() && !auth.isNull()) {
+            if (!auth.isObject()) {
+                checks.add("auth", "invalid_type", "config.auth must be an object.");
+                return missing;
+            }
+            checks.unknownMembers(auth, Set.of("type", "token", "username", "password", "headerName", "headerValue"),
+                    "auth.");
+            String type = checks.oneOf(auth, "type", "auth.type", AUTH_TYPES);
+            List<String> needed = switch (type == null ? "none" : type) {
+                case "bearer" -> List.of("token");
+                case "basic" -> List.of("username", "password");
+                case "header" -> List.of("headerName", "headerValue");
+                default -> List.of();
+            };
+            for (String member : List.of("token", "username", "password", "headerName", "headerValue")) {
+                if (checks.string(auth, member, "auth." + member) == null && needed.contains(member)) {
+                    missing.add("auth." + member);
+                }
+            }
+        }
+        return missing;
+    }
+
+    @Override
+    public Outbound prepare(DeliveryTarget target, List<StoredEvent> events) {
+        boolean ndjson = "ndjson".equals(target.text("format", "json"));
+        String source = target.text("source", null);
+        String tail = (source == null ? "" : ",\"source\":" + Payloads.quote(source)) + "}";
+        Entries entries = Entries.join(events,
+                e -> "{\"event\":" + e.json() + ",\"keySuffix\":\"" + Payloads.keySuffix(target.streamId(), e.id())
+                        + "\",\"timestamp\":\"" + Timestamps.iso(e.acceptedAt()) + "\"" + tail,
+                ndjson ? "" : "[", ndjson ? "\n" : ",", ndjson ? "\n" : "]", MAX_ENTRIES, MAX_BYTES);
+
+        // the id names the batch, so a retry of the same events carries the same webhook-id
+        String id = "msg_" + events.get(0).id() + "_" + entries.count();
+        String timestamp = String.valueOf(Instant.now().getEpochSecond());
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", ndjson ? "application/x-ndjson" : "application/json");
+        headers.put("webhook-id", id);
+        headers.put("webhook-timestamp", timestamp);
+        headers.put("webhook-signature", "v1," + sign(target.text("signingSecret", ""), id, timestamp, entries.body()));
+        JsonNode auth = target.config().path("auth");
+        switch (auth.path("type").asText("none")) {
+            case "bearer" -> headers.put("Authorization", "Bearer " + auth.path("token").asText());
+            case "basic" -> headers.put("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    (auth.path("username").asText() + ":" + auth.path("password").asText())
+                            .getBytes(StandardCharsets.UTF_8)));
+            case "header" -> headers.put(auth.path("headerName").asText(), auth.path("headerValue").asText());
+            default -> {
+                // no authentication beyond the signature
+            }
+        }
+        return new Outbound(target.text("url", ""), headers, entries.body(), false, entries.count());
+    }
+
+    static String sign(String secret, String id, String timestamp, byte[] body) {
+        byte[] key = Base64.getDecoder().decode(secret.startsWith(SECRET_PREFIX) ? secret.substring(SECRET_PREFIX.length()) : secret);
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8));
+            return Base64.getEncoder().encodeToString(mac.doFinal(body));
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.auditstream.streams;
+
+import java.util.List;
+
+import dev.auditstream.destinations.StoredEvent;
+
+/**
+ * The next events of a stream: those its filters let through, read in log order after its cursor.
+ *
+ * @param events  the events to send
+ * @param scanned the last position read, filtered-out events included
+ * @param full    the read hit its limit, so more may be waiting
+ */
+public record Batch(List<StoredEvent> events, Position scanned, boolean full) {
+
+    public record Position(String xid, long seq) {
+    }
+
+    public boolean isEmpty() {
+        return events.isEmpty();
+    }
+
+    /** Where the cursor goes once the first {@code sent} events are accepted. */
+    public Position positionAfter(int sent) {
+        if (sent >= events.size()) {
+            return scanned;
+        }
+        StoredEvent last = events.get(sent - 1);
+        return new Position(last.xid(), last.seq());
+    }
+}

@@ -1,0 +1,76 @@
+package dev.auditstream.streams;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.http.base.HttpOperationFailedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.auditstream.destinations.ConfigChecks;
+import dev.auditstream.destinations.DeliveryTarget;
+import dev.auditstream.destinations.Destinations;
+import dev.auditstream.destinations.Failure;
+
+/**
+ * The delivery error handler's step (routeConfiguration "delivery"): what the exception a delivery failed with
+ * means for the stream, left in variable {@code failure} for the route policy that records it.
+ */
+public final class DeliveryFailures {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryFailures.class);
+
+    private final Destinations destinations;
+
+    public DeliveryFailures(Destinations destinations) {
+        this.destinations = destinations;
+    }
+
+    public void classify(Exchange exchange) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        exchange.setVariable("failure", failureOf(caught, exchange.getVariable("target", DeliveryTarget.class)));
+        exchange.setVariable("more", false);
+    }
+
+    Failure failureOf(Throwable caught, DeliveryTarget target) {
+        if (caught instanceof HttpOperationFailedException http && target != null) {
+            return destinations.get(target.type()).classify(http.getStatusCode(), http.getResponseBody(),
+                    retryAfterSeconds(http.getResponseHeaders().get("Retry-After")));
+        }
+        if (caught instanceof ConfigChecks.UnsafeDestinationException) {
+            return new Failure(Failure.Kind.INVALID, null, caught.getMessage(), 0, 0);
+        }
+        for (Throwable t = caught; t != null; t = t.getCause()) {
+            if (t instanceof IOException io) {
+                // connection refused, reset, time-out, TLS: the destination or the way to it, for now
+                return new Failure(Failure.Kind.RETRY, null, io.getClass().getSimpleName()
+                        + (io.getMessage() == null ? "" : ": " + ConfigChecks.abbreviate(io.getMessage())), 0, 0);
+            }
+        }
+        String what = caught == null ? "unknown failure" : caught.getClass().getSimpleName();
+        // not the destination's doing: the operator needs the whole story (secrets never reach exception messages)
+        LOG.warn("Delivery failed inside the service", caught);
+        return new Failure(Failure.Kind.INTERNAL, null, "Delivery failed inside the service (" + what + ")", 0, 0);
+    }
+
+    /** Retry-After as seconds or as an HTTP date. */
+    static long retryAfterSeconds(String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            return Math.max(0, Long.parseLong(value.trim()));
+        } catch (NumberFormatException notSeconds) {
+            try {
+                ZonedDateTime at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Math.max(0, Duration.between(ZonedDateTime.now(), at).toSeconds());
+            } catch (DateTimeParseException notADate) {
+                return 0;
+            }
+        }
+    }
+}

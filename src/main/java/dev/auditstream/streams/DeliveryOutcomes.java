@@ -1,0 +1,75 @@
+package dev.auditstream.streams;
+
+import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Exchange;
+import org.apache.camel.Route;
+import org.apache.camel.support.RoutePolicySupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.auditstream.destinations.DeliveryTarget;
+import dev.auditstream.destinations.Failure;
+
+/**
+ * The route policy of the delivery route: when a batch is done, records what its destination answered. Success puts
+ * the stream back to {@code active}; the failure the error handler classified (variable {@code failure}) moves it
+ * to {@code error} with backoff, to {@code invalid}, or isolates a refused event.
+ */
+public final class DeliveryOutcomes extends RoutePolicySupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryOutcomes.class);
+    private static final String STARTED = "deliveryStartedNanos";
+
+    private final StreamStates states;
+    private final StreamWorkers workers;
+    private final MeterRegistry metrics;
+
+    public DeliveryOutcomes(StreamStates states, StreamWorkers workers, MeterRegistry metrics) {
+        this.states = states;
+        this.workers = workers;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void onExchangeBegin(Route route, Exchange exchange) {
+        exchange.setVariable(STARTED, System.nanoTime());
+        exchange.removeVariable("failure");
+        exchange.removeVariable("sentCount");
+    }
+
+    @Override
+    public void onExchangeDone(Route route, Exchange exchange) {
+        Integer sent = exchange.getVariable("sentCount", Integer.class);
+        Failure failure = exchange.getVariable("failure", Failure.class);
+        if (sent == null && failure == null) {
+            return; // nothing was due: no attempt to record
+        }
+        String streamId = exchange.getVariable("streamId", String.class);
+        String organizationId = exchange.getVariable("organizationId", String.class);
+        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
+        String type = target == null ? "unknown" : target.type();
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - exchange.getVariable(STARTED, Long.class));
+        try {
+            if (failure == null) {
+                states.delivered(streamId, organizationId, workers.owner(), sent,
+                        exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), millis);
+                counter("auditstream.stream.events.delivered", streamId, type).increment(sent);
+            } else {
+                states.failed(streamId, organizationId, workers.owner(), failure,
+                        exchange.getVariable("batch", Batch.class), sent == null ? 0 : sent, millis);
+                Counter.builder("auditstream.stream.attempts.failed").tag("stream", streamId).tag("type", type)
+                        .tag("kind", failure.kind().name().toLowerCase()).register(metrics).increment();
+            }
+        } catch (SQLException e) {
+            LOG.warn("Could not record the delivery outcome of stream {}: {}", streamId, e.getMessage());
+        }
+    }
+
+    private Counter counter(String name, String streamId, String type) {
+        return Counter.builder(name).tag("stream", streamId).tag("type", type).register(metrics);
+    }
+}

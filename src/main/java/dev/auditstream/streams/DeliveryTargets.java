@@ -1,0 +1,35 @@
+package dev.auditstream.streams;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.auditstream.api.Json;
+import dev.auditstream.destinations.DeliveryTarget;
+
+/** Route step: a stream row as its destination needs it, secrets decrypted once per config version. */
+public final class DeliveryTargets {
+
+    private final StreamSecrets secrets;
+    private final Map<String, DeliveryTarget> cache = new ConcurrentHashMap<>();
+
+    public DeliveryTargets(StreamSecrets secrets) {
+        this.secrets = secrets;
+    }
+
+    /** @param row id, organization_id, type, config (text), secrets (bytes), config_version */
+    public DeliveryTarget load(Map<String, Object> row) {
+        String id = (String) row.get("id");
+        int version = ((Number) row.get("config_version")).intValue();
+        DeliveryTarget cached = cache.get(id);
+        if (cached != null && cached.configVersion() == version) {
+            return cached;
+        }
+        DeliveryTarget target = new DeliveryTarget(id, (String) row.get("organization_id"), (String) row.get("type"),
+                secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
+                        (byte[]) row.get("secrets")),
+                version);
+        cache.put(id, target);
+        return target;
+    }
+}

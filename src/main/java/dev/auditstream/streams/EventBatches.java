@@ -1,0 +1,96 @@
+package dev.auditstream.streams;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.auditstream.api.Json;
+import dev.auditstream.destinations.StoredEvent;
+
+/**
+ * Reads a stream's next events from the log. Only rows below the oldest running transaction's id are read, in
+ * (xid, seq) order: an insert that commits late has a smaller xid than rows already visible, and this watermark
+ * keeps the cursor from moving past it before it is visible.
+ */
+public final class EventBatches {
+
+    private static final String NEXT = """
+            SELECT xid::text AS position_xid, seq, id, action, occurred_at, accepted_at, event
+            FROM audit_event
+            WHERE organization_id = ? AND (xid, seq) > (?::xid8, ?)
+              AND xid < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY xid, seq
+            LIMIT ?""";
+
+    private final DataSource dataSource;
+    private final int maxBatch;
+    private final Map<String, Predicate<String>> filters = new ConcurrentHashMap<>();
+
+    public EventBatches(DataSource dataSource, int maxBatch) {
+        this.dataSource = dataSource;
+        this.maxBatch = maxBatch;
+    }
+
+    /** @param stream the stream row: organization_id, cursor_xid, cursor_seq, batch_limit, filters */
+    public Batch next(Map<String, Object> stream) throws SQLException {
+        Number batchLimit = (Number) stream.get("batch_limit");
+        int limit = batchLimit == null ? maxBatch : Math.min(maxBatch, batchLimit.intValue());
+        Predicate<String> wanted = filter((String) stream.get("filters"));
+        List<StoredEvent> events = new ArrayList<>(limit);
+        Batch.Position scanned = null;
+        int rows = 0;
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement ps = connection.prepareStatement(NEXT)) {
+            ps.setString(1, (String) stream.get("organization_id"));
+            ps.setString(2, (String) stream.get("cursor_xid"));
+            ps.setLong(3, ((Number) stream.get("cursor_seq")).longValue());
+            ps.setInt(4, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows++;
+                    scanned = new Batch.Position(rs.getString(1), rs.getLong(2));
+                    String action = rs.getString(4);
+                    if (wanted.test(action)) {
+                        events.add(new StoredEvent(scanned.xid(), scanned.seq(), rs.getString(3), action,
+                                rs.getObject(5, OffsetDateTime.class).toInstant(),
+                                rs.getObject(6, OffsetDateTime.class).toInstant(), rs.getString(7)));
+                    }
+                }
+            }
+        }
+        return new Batch(events, scanned, rows == limit);
+    }
+
+    /** {@code {"actions": ["user.*", "document.updated"]}}: an event passes when its action matches a glob. */
+    private Predicate<String> filter(String json) {
+        return filters.computeIfAbsent(json == null ? "{}" : json, text -> {
+            JsonNode actions = Json.object(text.getBytes(StandardCharsets.UTF_8)).path("actions");
+            if (!actions.isArray() || actions.isEmpty()) {
+                return action -> true;
+            }
+            List<String> alternatives = new ArrayList<>();
+            actions.forEach(glob -> alternatives.add(globToRegex(glob.asText())));
+            Pattern pattern = Pattern.compile(String.join("|", alternatives));
+            return action -> pattern.matcher(action).matches();
+        });
+    }
+
+    static String globToRegex(String glob) {
+        return Arrays.stream(glob.split("\\*", -1)).map(Pattern::quote).collect(Collectors.joining(".*"));
+    }
+}

@@ -1,0 +1,320 @@
+package dev.auditstream.streams;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.f4b6a3.ulid.UlidCreator;
+
+import dev.auditstream.api.ApiException;
+import dev.auditstream.api.FieldError;
+import dev.auditstream.api.Json;
+import dev.auditstream.api.Validation;
+import dev.auditstream.destinations.ConfigChecks;
+import dev.auditstream.destinations.Destination;
+import dev.auditstream.destinations.Destinations;
+import dev.auditstream.destinations.GenericHttps;
+import dev.auditstream.organizations.Organizations;
+
+/**
+ * Stream management: create, change (config, filters, pause and resume), delete and replay, always within the
+ * organization the request names. Secrets are validated in clear, then stored encrypted and shown masked.
+ */
+public final class LogStreams {
+
+    private static final Set<String> CREATE_FIELDS = Set.of("organization_id", "type", "name", "config", "filters");
+    private static final Set<String> PATCH_FIELDS = Set.of("name", "config", "filters", "state");
+    private static final String PAUSED = "Paused.";
+    private static final String INCOMPLETE = "Configuration incomplete: missing ";
+
+    private final DataSource dataSource;
+    private final Destinations destinations;
+    private final StreamSecrets secrets;
+    private final Organizations organizations;
+
+    public LogStreams(DataSource dataSource, Destinations destinations, StreamSecrets secrets,
+                      Organizations organizations) {
+        this.dataSource = dataSource;
+        this.destinations = destinations;
+        this.secrets = secrets;
+        this.organizations = organizations;
+    }
+
+    /** Route step for POST /log_streams: the created stream, with a GenericHttps signing secret shown this once. */
+    public String create(byte[] body) throws SQLException {
+        ObjectNode request = Json.object(body);
+        Validation errors = new Validation();
+        errors.unknownFields(request, CREATE_FIELDS, "");
+        String organizationId = errors.requiredString(request, "organization_id", "organization_id");
+        String type = errors.requiredString(request, "type", "type");
+        if (type != null && !destinations.knows(type)) {
+            errors.add("type", "invalid", "type must be one of " + destinations.types() + ".");
+        }
+        String name = errors.optionalString(request, "name", "name");
+        ObjectNode config = object(request.get("config"), "config", errors);
+        ObjectNode filters = filters(request.get("filters"), errors);
+        errors.throwIfAny();
+
+        Destination destination = destinations.get(type);
+        String signingSecret = null;
+        if (destination instanceof GenericHttps) {
+            signingSecret = GenericHttps.newSigningSecret();
+            config.put("signingSecret", signingSecret);
+        }
+        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.allowPrivate()));
+        errors.throwIfAny();
+        organizations.requireExisting(organizationId);
+
+        String id = "als_" + UlidCreator.getMonotonicUlid();
+        byte[] sealed = secrets.extract(config, destination.secretPointers());
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("""
+                     INSERT INTO log_stream (id, organization_id, type, name, state, state_reason, config, secrets,
+                                             filters, cursor_xid)
+                     VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, pg_snapshot_xmin(pg_current_snapshot()))""")) {
+            ps.setString(1, id);
+            ps.setString(2, organizationId);
+            ps.setString(3, type);
+            ps.setString(4, name == null ? type : name);
+            ps.setString(5, missing.isEmpty() ? "active" : "inactive");
+            ps.setString(6, missing.isEmpty() ? null : INCOMPLETE + String.join(", ", missing) + ".");
+            ps.setString(7, Json.write(config));
+            ps.setBytes(8, sealed);
+            ps.setString(9, Json.write(filters));
+            ps.executeUpdate();
+        }
+        ObjectNode created = Json.object(json(id, organizationId).getBytes(StandardCharsets.UTF_8));
+        if (signingSecret != null) {
+            ((ObjectNode) created.get("config")).put("signingSecret", signingSecret);
+        }
+        return Json.write(created);
+    }
+
+    /** Route step for PATCH /log_streams/{id}. */
+    public String update(String id, String organizationId, byte[] body) throws SQLException {
+        ObjectNode request = Json.object(body);
+        Validation errors = new Validation();
+        errors.unknownFields(request, PATCH_FIELDS, "");
+        String name = errors.optionalString(request, "name", "name");
+        String requestedState = errors.optionalString(request, "state", "state");
+        if (requestedState != null && !Set.of("active", "inactive").contains(requestedState)) {
+            errors.add("state", "invalid", "state can be set to 'active' (resume) or 'inactive' (pause).");
+        }
+        JsonNode configPatch = Validation.present(request.get("config"));
+        if (configPatch != null && !configPatch.isObject()) {
+            errors.add("config", "invalid_type", "config must be an object.");
+        }
+        if (configPatch != null && configPatch.has("signingSecret")) {
+            errors.add("config.signingSecret", "read_only", "The signing secret is generated by the service.");
+        }
+        ObjectNode filters = request.has("filters") ? filters(request.get("filters"), errors) : null;
+        errors.throwIfAny();
+
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            Map<String, Object> row = lockedRow(c, id, organizationId);
+            String organization = (String) row.get("organization_id");
+            Destination destination = destinations.get((String) row.get("type"));
+            ObjectNode config = secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
+                    (byte[]) row.get("secrets"));
+            if (configPatch != null) {
+                merge(config, (ObjectNode) configPatch);
+            }
+            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.allowPrivate()));
+            errors.throwIfAny();
+            byte[] sealed = secrets.extract(config, destination.secretPointers());
+
+            String from = (String) row.get("state");
+            String fromReason = (String) row.get("state_reason");
+            String to = from;
+            String reason = fromReason;
+            boolean retryNow = configPatch != null;
+            if ("inactive".equals(requestedState)) {
+                to = "inactive";
+                reason = PAUSED;
+            } else if (!missing.isEmpty()) {
+                to = "inactive";
+                reason = INCOMPLETE + String.join(", ", missing) + ".";
+            } else if ("active".equals(requestedState)
+                    || ("inactive".equals(from) && fromReason != null && fromReason.startsWith(INCOMPLETE))) {
+                to = from.equals("inactive") ? "active" : from;
+                reason = from.equals("inactive") ? null : fromReason;
+                retryNow = true;
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE log_stream SET name = coalesce(?, name), config = ?::jsonb, secrets = ?,
+                        filters = coalesce(?::jsonb, filters),
+                        config_version = config_version + CASE WHEN ? THEN 1 ELSE 0 END,
+                        state = ?, state_reason = ?,
+                        state_changed_at = CASE WHEN state <> ? THEN now() ELSE state_changed_at END,
+                        next_attempt_at = CASE WHEN ? THEN now() ELSE next_attempt_at END,
+                        failures = CASE WHEN ? THEN 0 ELSE failures END,
+                        -- whoever is delivering stops at its next step and the stream is claimed afresh
+                        lease_owner = NULL, lease_until = NULL,
+                        updated_at = now()
+                    WHERE id = ?""")) {
+                ps.setString(1, name);
+                ps.setString(2, Json.write(config));
+                ps.setBytes(3, sealed);
+                ps.setString(4, filters == null ? null : Json.write(filters));
+                ps.setBoolean(5, configPatch != null);
+                ps.setString(6, to);
+                ps.setString(7, reason);
+                ps.setString(8, to);
+                ps.setBoolean(9, retryNow);
+                ps.setBoolean(10, retryNow);
+                ps.setString(11, id);
+                ps.executeUpdate();
+            }
+            if (!from.equals(to)) {
+                StreamStates.transition(c, id, organization, from, to,
+                        reason == null ? "Resumed." : reason);
+            }
+            c.commit();
+            return json(id, organization);
+        }
+    }
+
+    /** Route step for DELETE /log_streams/{id}. */
+    public void delete(String id, String organizationId) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "DELETE FROM log_stream WHERE id = ? AND (?::text IS NULL OR organization_id = ?)")) {
+            ps.setString(1, id);
+            ps.setString(2, organizationId);
+            ps.setString(3, organizationId);
+            if (ps.executeUpdate() == 0) {
+                throw ApiException.notFound("Log stream", id);
+            }
+        }
+    }
+
+    /** Route step for POST /log_streams/{id}/replay: delivers again everything accepted since {@code from}. */
+    public void replay(String id, String organizationId, byte[] body) throws SQLException {
+        JsonNode from = Validation.present(Json.object(body).get("from"));
+        OffsetDateTime since;
+        try {
+            since = OffsetDateTime.parse(from == null ? "" : from.asText());
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalid(List.of(FieldError.of("from", "invalid_date",
+                    "from must be an ISO-8601 date-time with offset, e.g. 2024-01-15T10:30:00.000Z.")));
+        }
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            Map<String, Object> row = lockedRow(c, id, organizationId);
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE log_stream s SET cursor_xid = p.xid, cursor_seq = p.seq - 1, next_attempt_at = now(),
+                        lease_owner = NULL, lease_until = NULL
+                    FROM (SELECT xid, seq FROM audit_event WHERE organization_id = ? AND accepted_at >= ?
+                          ORDER BY xid, seq LIMIT 1) p
+                    WHERE s.id = ?""")) {
+                ps.setString(1, (String) row.get("organization_id"));
+                ps.setObject(2, since);
+                ps.setString(3, id);
+                ps.executeUpdate();
+            }
+            c.commit();
+        }
+    }
+
+    private String json(String id, String organizationId) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT json FROM log_stream_json WHERE id = ? AND organization_id = ?")) {
+            ps.setString(1, id);
+            ps.setString(2, organizationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** The stream's row, locked, or 404 — also when it belongs to another organization than the one named. */
+    private static Map<String, Object> lockedRow(Connection c, String id, String organizationId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT organization_id, type, state, state_reason, config::text, secrets FROM log_stream
+                WHERE id = ? AND (?::text IS NULL OR organization_id = ?) FOR UPDATE""")) {
+            ps.setString(1, id);
+            ps.setString(2, organizationId);
+            ps.setString(3, organizationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw ApiException.notFound("Log stream", id);
+                }
+                Map<String, Object> row = new HashMap<>();
+                row.put("organization_id", rs.getString(1));
+                row.put("type", rs.getString(2));
+                row.put("state", rs.getString(3));
+                row.put("state_reason", rs.getString(4));
+                row.put("config", rs.getString(5));
+                row.put("secrets", rs.getBytes(6));
+                return row;
+            }
+        }
+    }
+
+    /**
+     * A config change: members set to null are removed, masked values (as a client read them back) keep the stored
+     * secret, nested objects merge one level deep.
+     */
+    private static void merge(ObjectNode config, ObjectNode patch) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> member = it.next();
+            JsonNode value = member.getValue();
+            if (value.isNull()) {
+                config.remove(member.getKey());
+            } else if (StreamSecrets.isMask(value)) {
+                continue;
+            } else if (value.isObject() && config.path(member.getKey()).isObject()) {
+                merge((ObjectNode) config.get(member.getKey()), (ObjectNode) value);
+            } else {
+                config.set(member.getKey(), value);
+            }
+        }
+    }
+
+    private static ObjectNode object(JsonNode node, String field, Validation errors) {
+        node = Validation.present(node);
+        if (node == null) {
+            return Json.MAPPER.createObjectNode();
+        }
+        if (!node.isObject()) {
+            errors.add(field, "invalid_type", field + " must be an object.");
+            return Json.MAPPER.createObjectNode();
+        }
+        return ((ObjectNode) node).deepCopy();
+    }
+
+    /** {@code {"actions": ["user.*", …]}}: action names, {@code *} matching any characters. */
+    private static ObjectNode filters(JsonNode node, Validation errors) {
+        ObjectNode filters = object(node, "filters", errors);
+        errors.unknownFields(filters, Set.of("actions"), "filters.");
+        JsonNode actions = Validation.present(filters.get("actions"));
+        if (actions != null) {
+            if (!actions.isArray() || actions.size() > 100) {
+                errors.add("filters.actions", "invalid_type", "filters.actions must be an array of at most 100 names.");
+            } else {
+                for (int i = 0; i < actions.size(); i++) {
+                    if (!actions.get(i).isTextual() || actions.get(i).asText().isBlank()) {
+                        errors.add("filters.actions[" + i + "]", "invalid", "Each action filter is a non-empty string.");
+                    }
+                }
+            }
+        }
+        return filters;
+    }
+}

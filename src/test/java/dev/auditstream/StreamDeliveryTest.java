@@ -1,0 +1,258 @@
+package dev.auditstream;
+
+import static dev.auditstream.StreamApi.actions;
+import static dev.auditstream.StreamApi.inState;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.auditstream.receivers.DatadogIntake;
+import dev.auditstream.receivers.LoopbackReceiver;
+import dev.auditstream.receivers.SplunkHec;
+import dev.auditstream.receivers.WebhookReceiver;
+
+/** Events reach each destination in its own wire format, in order, once; stream states follow the answers. */
+class StreamDeliveryTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String DD_KEY = "dd-api-key-0123456789abcdef";
+
+    private static DatadogIntake datadog;
+    private static RunningService service;
+    private static StreamApi streams;
+
+    @BeforeAll
+    static void start() throws Exception {
+        datadog = DatadogIntake.start(DD_KEY);
+        service = RunningService.start(RunningService.newDataDir("delivery"), Map.of(
+                "auditstream.allow-private-destinations", "true",
+                "auditstream.datadog.intake-url", datadog.baseUrl(),
+                "auditstream.delivery.poll-interval", "100",
+                "auditstream.delivery.backoff-base", "PT0.2S",
+                "auditstream.delivery.backoff-max", "PT1S",
+                "auditstream.delivery.invalid-probe-interval", "PT30S"));
+        streams = new StreamApi(service);
+    }
+
+    @AfterAll
+    static void stop() {
+        service.close();
+        datadog.close();
+    }
+
+    @Test
+    void datadogGetsGzippedEntriesWithItsKeyInOrder() throws Exception {
+        String org = service.createOrganization("Datadog Org");
+        JsonNode stream = streams.create(org, "Datadog",
+                "{\"apiKey\":\"" + DD_KEY + "\",\"region\":\"EU1\",\"source\":\"team-name\"}");
+        assertThat(stream.get("state").asText()).isEqualTo("active");
+        assertThat(stream.at("/config/apiKey").asText()).isEqualTo("••••cdef");
+
+        List<String> sent = streams.send(org, "dd", 5);
+
+        List<JsonNode> received = awaitEntries(datadog, org, 5);
+        assertThat(received).extracting(e -> e.at("/message/action").asText()).containsExactlyElementsOf(sent);
+        JsonNode first = received.get(0);
+        assertThat(first.get("ddsource").asText()).isEqualTo("team-name");
+        assertThat(first.get("service").asText()).isEqualTo("audit-logs");
+        assertThat(first.fieldNames()).toIterable().containsExactly("message", "ddsource", "service");
+        assertThat(first.get("message").fieldNames()).toIterable()
+                .containsExactly("id", "action", "targets", "actor", "context", "occurred_at");
+        LoopbackReceiver.Recorded request = lastRequestFor(datadog, org);
+        assertThat(request.header("Content-Encoding")).isEqualTo("gzip");
+        assertThat(request.header("DD-API-KEY")).isEqualTo(DD_KEY);
+        assertThat(request.header("Authorization")).isNull();
+        assertThat(request.bodyText()).startsWith("[{\"message\":{\"id\":\"");
+
+        JsonNode synced = streams.awaitStream(stream.get("id").asText(), s -> !s.get("last_synced_at").isNull(), WAIT);
+        assertThat(synced.get("lag").asLong()).isZero();
+    }
+
+    @Test
+    void splunkGetsNewlineSeparatedEventsWithTimeInSeconds() throws Exception {
+        try (SplunkHec splunk = SplunkHec.start("splunk-token-1234")) {
+            String org = service.createOrganization("Splunk Org");
+            streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"splunk-token-1234\","
+                    + "\"source\":\"team-name\",\"sourcetype\":\"_json\"}");
+            List<String> sent = streams.send(org, "splunk", 3);
+
+            assertThat(actions(splunk.awaitEvents(3, WAIT))).containsExactlyElementsOf(sent);
+            LoopbackReceiver.Recorded request = lastAnswered(splunk);
+            assertThat(request.header("Authorization")).isEqualTo("Splunk splunk-token-1234");
+            String[] lines = request.bodyText().split("\n");
+            JsonNode line = TestJson.read(lines[lines.length - 1]);
+            assertThat(line.fieldNames()).toIterable().containsExactly("event", "time", "source", "sourcetype");
+            // the test events occurred at 2024-01-15T10:30:00.000Z
+            assertThat(lines[lines.length - 1]).contains("\"time\":1705314600.000,");
+            assertThat(line.get("source").asText()).isEqualTo("team-name");
+        }
+    }
+
+    @Test
+    void webhooksAreSignedAndAuthenticated() throws Exception {
+        String org = service.createOrganization("Webhook Org");
+        // the signing secret is generated with the stream, so the receiver learns it from the answer
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\",\"format\":\"ndjson\","
+                + "\"source\":\"acme\",\"auth\":{\"type\":\"bearer\",\"token\":\"bearer-token-xyz\"}}");
+        String secret = stream.at("/config/signingSecret").asText();
+        assertThat(secret).startsWith("whsec_");
+        assertThat(streams.get(stream.get("id").asText()).at("/config/signingSecret").asText()).startsWith("••••");
+        try (WebhookReceiver webhook = WebhookReceiver.builder(secret).bearerToken("bearer-token-xyz").start()) {
+            streams.patch(stream.get("id").asText(), "{\"config\":{\"url\":\"" + webhook.baseUrl() + "/hooks\"}}");
+            List<String> sent = streams.send(org, "hook", 4);
+
+            List<JsonNode> events = webhook.awaitEvents(4, WAIT);
+            assertThat(actions(events)).containsExactlyElementsOf(sent);
+            LoopbackReceiver.Recorded request = lastAnswered(webhook);
+            assertThat(request.header("Content-Type")).isEqualTo("application/x-ndjson");
+            JsonNode line = TestJson.read(request.bodyText().split("\n")[0]);
+            assertThat(line.fieldNames()).toIterable().containsExactly("event", "keySuffix", "timestamp", "source");
+            assertThat(line.get("keySuffix").asText()).matches("[0-9a-f]{12}");
+            assertThat(Instant.parse(line.get("timestamp").asText())).isBefore(Instant.now());
+        }
+    }
+
+    @Test
+    void anOutageMakesTheStreamErrorAndRecoveryDeliversEverythingOnceInOrder() throws Exception {
+        try (SplunkHec splunk = SplunkHec.start("tok-outage")) {
+            String org = service.createOrganization("Outage Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-outage\"}")
+                    .get("id").asText();
+            splunk.failAlways(503);
+            List<String> sent = streams.send(org, "outage", 20);
+
+            JsonNode failing = streams.awaitStream(id, inState("error"), WAIT);
+            assertThat(failing.get("state_reason").asText()).contains("503").contains("code 9");
+            splunk.recover();
+
+            streams.awaitStream(id, inState("active"), WAIT);
+            assertThat(actions(splunk.awaitEvents(20, WAIT))).containsExactlyElementsOf(sent);
+            Thread.sleep(500);
+            assertThat(splunk.events()).hasSize(20);
+            assertThat(streams.deliveries(id)).extracting(d -> d.get("outcome").asText()).contains("retry", "delivered");
+        }
+    }
+
+    @Test
+    void refusedCredentialsMakeTheStreamInvalidWithoutHammeringAndAFixDeliversAtOnce() throws Exception {
+        String org = service.createOrganization("Invalid Org");
+        String id = streams.create(org, "Datadog", "{\"apiKey\":\"wrong-key-000000000\"}").get("id").asText();
+        List<String> sent = streams.send(org, "invalid", 3);
+
+        JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+        assertThat(invalid.get("state_reason").asText()).contains("403");
+        int requestsAfterInvalid = requestsFor(datadog, "wrong-key-000000000");
+        Thread.sleep(2000);
+        assertThat(requestsFor(datadog, "wrong-key-000000000")).isEqualTo(requestsAfterInvalid);
+
+        streams.patch(id, "{\"config\":{\"apiKey\":\"" + DD_KEY + "\"}}");
+
+        assertThat(awaitEntries(datadog, org, 3)).extracting(e -> e.at("/message/action").asText())
+                .containsExactlyElementsOf(sent);
+        streams.awaitStream(id, inState("active"), WAIT);
+    }
+
+    @Test
+    void aPausedStreamSendsNothingAndResumingDeliversTheBacklog() throws Exception {
+        String org = service.createOrganization("Paused Org");
+        String id = streams.create(org, "Datadog", "{\"apiKey\":\"" + DD_KEY + "\"}").get("id").asText();
+        JsonNode paused = streams.patch(id, "{\"state\":\"inactive\"}");
+        assertThat(paused.get("state").asText()).isEqualTo("inactive");
+
+        List<String> sent = streams.send(org, "paused", 6);
+        Thread.sleep(1000);
+        assertThat(entriesFor(datadog, org)).isEmpty();
+
+        assertThat(streams.patch(id, "{\"state\":\"active\"}").get("state").asText()).isEqualTo("active");
+        assertThat(awaitEntries(datadog, org, 6)).extracting(e -> e.at("/message/action").asText())
+                .containsExactlyElementsOf(sent);
+    }
+
+    @Test
+    void aRefusedEventIsDeadLetteredAndTheRestDelivered() throws Exception {
+        try (SplunkHec splunk = SplunkHec.start("tok-poison")) {
+            String org = service.createOrganization("Poison Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-poison\"}")
+                    .get("id").asText();
+            splunk.rejectEventsWithAction("poison.5");
+            streams.patch(id, "{\"state\":\"inactive\"}");
+            List<String> sent = streams.send(org, "poison", 12);
+            streams.patch(id, "{\"state\":\"active\"}");
+
+            List<String> expected = sent.stream().filter(a -> !a.equals("poison.5")).toList();
+            assertThat(actions(splunk.awaitEvents(11, WAIT))).containsExactlyElementsOf(expected);
+            List<JsonNode> deliveries = streams.deliveries(id);
+            assertThat(deliveries).filteredOn(d -> d.get("outcome").asText().equals("dead_lettered")).hasSize(1)
+                    .first().satisfies(d -> assertThat(d.get("event_id").asText()).hasSize(26));
+            assertThat(streams.get(id).get("state").asText()).isEqualTo("active");
+        }
+    }
+
+    @Test
+    void theTestEndpointSaysWhatTheDestinationAnswered() throws Exception {
+        String org = service.createOrganization("Test Org");
+        String good = streams.create(org, "Datadog", "{\"apiKey\":\"" + DD_KEY + "\"}").get("id").asText();
+        String bad = streams.create(org, "Datadog", "{\"apiKey\":\"not-the-key-0000\"}").get("id").asText();
+
+        var okResponse = service.post("/log_streams/" + good + "/test", "{}");
+        JsonNode ok = TestJson.read(okResponse.body());
+        assertThat(ok.get("success").asBoolean()).isTrue();
+        assertThat(ok.get("http_status").asInt()).isEqualTo(202);
+        JsonNode refused = TestJson.read(service.post("/log_streams/" + bad + "/test", "{}").body());
+        assertThat(refused.get("success").asBoolean()).isFalse();
+        assertThat(refused.get("http_status").asInt()).isEqualTo(403);
+        assertThat(refused.get("error").asText()).contains("Forbidden");
+        assertThat(refused.toString()).doesNotContain("not-the-key-0000");
+    }
+
+    private static List<JsonNode> entriesFor(DatadogIntake intake, String org) {
+        // the test events name no organization, so entries are told apart by the stream's events' actions' prefix
+        return intake.requests().stream()
+                .filter(r -> r.status() == 202)
+                .flatMap(r -> { List<JsonNode> list = new java.util.ArrayList<>();
+                    TestJson.read(new String(r.body(), StandardCharsets.UTF_8)).forEach(list::add); return list.stream(); })
+                .filter(e -> orgOf(e).equals(org))
+                .toList();
+    }
+
+    private static String orgOf(JsonNode entry) {
+        return entry.at("/message/actor/name").asText("");
+    }
+
+    private static List<JsonNode> awaitEntries(DatadogIntake intake, String org, int count) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (entriesFor(intake, org).size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(entriesFor(intake, org)).hasSize(count);
+        return entriesFor(intake, org);
+    }
+
+    private static LoopbackReceiver.Recorded lastRequestFor(DatadogIntake intake, String org) {
+        return intake.requests().stream().filter(r -> r.status() == 202)
+                .filter(r -> new String(r.body(), StandardCharsets.UTF_8).contains(org)).reduce((a, b) -> b).orElseThrow();
+    }
+
+    /** Events count as accepted before their request is recorded as answered: wait for the record. */
+    private static LoopbackReceiver.Recorded lastAnswered(LoopbackReceiver receiver) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (receiver.requests().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        List<LoopbackReceiver.Recorded> requests = receiver.requests();
+        return requests.get(requests.size() - 1);
+    }
+
+    private static int requestsFor(DatadogIntake intake, String apiKey) {
+        return (int) intake.requests().stream().filter(r -> apiKey.equals(r.header("DD-API-KEY"))).count();
+    }
+}

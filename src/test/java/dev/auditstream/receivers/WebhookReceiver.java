@@ -1,0 +1,233 @@
+package dev.auditstream.receivers;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * A customer's HTTPS endpoint verifying Standard Webhooks signatures (any path, POST only).
+ * {@link #events()} holds the {@code event} object of each accepted item.
+ */
+public final class WebhookReceiver extends LoopbackReceiver {
+
+    private static final long TOLERANCE_SECONDS = 5 * 60;
+    private static final Pattern EPOCH_SECONDS = Pattern.compile("[0-9]{1,12}");
+    private static final Pattern KEY_SUFFIX = Pattern.compile("[0-9a-f]{12}");
+    private static final Pattern MILLIS_UTC = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
+    private static final String INVALID_SIGNATURE = "{\"error\":\"invalid signature\"}";
+
+    private final byte[] key;
+    private final String authHeader; // null: no auth expected
+    private final String authValue;
+    private final Clock clock;
+
+    private WebhookReceiver(Builder b) {
+        if (!b.signingSecret.startsWith("whsec_")) {
+            throw new IllegalArgumentException("signing secret must look like whsec_<base64>");
+        }
+        this.key = Base64.getDecoder().decode(b.signingSecret.substring("whsec_".length()));
+        this.authHeader = b.authHeader;
+        this.authValue = b.authValue;
+        this.clock = b.clock;
+    }
+
+    public static WebhookReceiver start(String signingSecret) {
+        return builder(signingSecret).start();
+    }
+
+    public static Builder builder(String signingSecret) {
+        return new Builder(signingSecret);
+    }
+
+    /** All auth options reduce to "this header must have exactly this value". */
+    public static final class Builder {
+        private final String signingSecret;
+        private String authHeader;
+        private String authValue;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(String signingSecret) {
+            this.signingSecret = signingSecret;
+        }
+
+        public Builder bearerToken(String token) {
+            return requiredHeader("Authorization", "Bearer " + token);
+        }
+
+        public Builder basicAuth(String user, String password) {
+            String credentials = Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+            return requiredHeader("Authorization", "Basic " + credentials);
+        }
+
+        public Builder requiredHeader(String name, String value) {
+            this.authHeader = name;
+            this.authValue = value;
+            return this;
+        }
+
+        /** The "now" the timestamp tolerance is measured against. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public WebhookReceiver start() {
+            WebhookReceiver receiver = new WebhookReceiver(this);
+            receiver.listen();
+            return receiver;
+        }
+    }
+
+    @Override
+    protected String path() {
+        return null;
+    }
+
+    /** The signature covers the bytes as sent; a generic endpoint can't be assumed to undo an encoding first. */
+    @Override
+    protected boolean acceptsGzip() {
+        return false;
+    }
+
+    @Override
+    protected String errorBody(int status) {
+        return "{\"error\":\"" + reasonPhrase(status).toLowerCase(Locale.ROOT) + "\"}";
+    }
+
+    @Override
+    protected Reply handle(Recorded req) {
+        if (authHeader != null && !authValue.equals(req.header(authHeader))) {
+            return reject(401, authHeader + " missing or wrong");
+        }
+        String signatureProblem = signatureProblem(req);
+        if (signatureProblem != null) {
+            return new Reply(401, INVALID_SIGNATURE, signatureProblem);
+        }
+
+        List<JsonNode> items = new ArrayList<>();
+        String mediaType = mediaType(req);
+        try {
+            if ("application/json".equals(mediaType)) {
+                JsonNode root = JSON.readTree(req.body());
+                if (!root.isArray()) {
+                    return reject(400, "application/json body must be an array, was " + root.getNodeType());
+                }
+                root.forEach(items::add);
+            } else if ("application/x-ndjson".equals(mediaType)) {
+                String text = req.bodyText();
+                // one object per line; the last line may end with a newline, but there are no blank lines
+                for (String line : (text.endsWith("\n") ? text.substring(0, text.length() - 1) : text).split("\n", -1)) {
+                    items.add(JSON.readTree(line));
+                }
+            } else {
+                return reject(415, "Content-Type " + req.header("Content-Type"));
+            }
+        } catch (IOException e) {
+            return reject(400, "malformed JSON: " + e.getMessage());
+        }
+        if (items.isEmpty()) {
+            return reject(400, "no items");
+        }
+
+        List<JsonNode> events = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            String problem = itemProblem(items.get(i));
+            if (problem != null) {
+                return reject(400, "item " + i + ": " + problem);
+            }
+            if (isPoison(items.get(i).get("event"))) {
+                return reject(400, "item " + i + ": poisoned action");
+            }
+            events.add(items.get(i).get("event"));
+        }
+        accept(events);
+        return new Reply(200, "{\"ok\":true}", "accepted " + events.size());
+    }
+
+    private String signatureProblem(Recorded req) {
+        String id = req.header("webhook-id");
+        String timestamp = req.header("webhook-timestamp");
+        String signatures = req.header("webhook-signature");
+        if (id == null || id.isEmpty() || timestamp == null || signatures == null) {
+            return "webhook-id, webhook-timestamp or webhook-signature missing";
+        }
+        if (!EPOCH_SECONDS.matcher(timestamp).matches()) {
+            return "webhook-timestamp is not epoch seconds: " + timestamp;
+        }
+        if (Math.abs(clock.instant().getEpochSecond() - Long.parseLong(timestamp)) > TOLERANCE_SECONDS) {
+            return "webhook-timestamp more than 5 minutes from now: " + timestamp;
+        }
+        byte[] expected = hmac(id + "." + timestamp + ".", req.rawBody());
+        for (String candidate : signatures.split(" ")) {
+            if (candidate.startsWith("v1,") && MessageDigest.isEqual(expected, base64OrEmpty(candidate.substring(3)))) {
+                return null;
+            }
+        }
+        return "no matching v1 signature";
+    }
+
+    private static String itemProblem(JsonNode item) {
+        if (!item.isObject()) {
+            return "not an object";
+        }
+        JsonNode event = item.get("event");
+        if (event == null || !event.isObject() || !event.path("id").isTextual() || event.get("id").asText().isEmpty()) {
+            return "event must be an object with a string id";
+        }
+        if (!item.path("keySuffix").isTextual() || !KEY_SUFFIX.matcher(item.get("keySuffix").asText()).matches()) {
+            return "keySuffix must be 12 lowercase hex characters";
+        }
+        if (!item.path("timestamp").isTextual() || !isMillisUtc(item.get("timestamp").asText())) {
+            return "timestamp must be ISO-8601 UTC with millisecond precision";
+        }
+        if (!optionalString(item, "source")) {
+            return "source must be a string";
+        }
+        return null;
+    }
+
+    private static boolean isMillisUtc(String s) {
+        if (!MILLIS_UTC.matcher(s).matches()) {
+            return false;
+        }
+        try {
+            Instant.parse(s); // rejects 2024-13-45 and the like
+            return true;
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+
+    private byte[] hmac(String prefix, byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update(prefix.getBytes(StandardCharsets.UTF_8));
+            return mac.doFinal(body);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] base64OrEmpty(String s) {
+        try {
+            return Base64.getDecoder().decode(s);
+        } catch (IllegalArgumentException e) {
+            return new byte[0];
+        }
+    }
+}
