@@ -2,10 +2,6 @@ package dev.auditstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -64,65 +60,26 @@ class IngestionDurabilityTest {
             org = first.createOrganization("Killed Org");
         }
 
-        int port = 18000 + (int) (ProcessHandle.current().pid() % 1000);
-        Process child = startChild(dataDir, port);
-        try {
-            awaitReady(port + 1);
-            EventSender sender = new EventSender(URI.create("http://localhost:" + port + "/audit_logs/events"),
-                    org);
+        try (ChildService child = ChildService.start(dataDir, "killed", Map.of())) {
+            EventSender sender = new EventSender(child.uri("/audit_logs/events"), org);
             ExecutorService pool = Executors.newFixedThreadPool(16);
             List<Future<?>> clients = sender.start(pool, 16, 100_000);
             // kill while requests are in flight, once some have been acknowledged
             while (sender.acknowledged().size() < 500) {
                 Thread.sleep(20);
             }
-            child.destroyForcibly();
-            child.waitFor(30, TimeUnit.SECONDS);
+            child.kill();
             sender.stop();
             for (Future<?> client : clients) {
                 client.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
             acknowledged = new HashSet<>(sender.acknowledged());
-        } finally {
-            child.destroyForcibly();
         }
 
         try (RunningService restarted = RunningService.start(dataDir)) {
             assertThat(storedMarkers(restarted, org)).containsAll(acknowledged);
         }
-    }
-
-    /** The service in its own JVM (same classes and routes), so it can be killed with SIGKILL. */
-    private static Process startChild(Path dataDir, int port) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"),
-                AuditStream.class.getName());
-        builder.environment().putAll(Map.of(
-                "AUDITSTREAM_HTTP_PORT", String.valueOf(port),
-                "AUDITSTREAM_MANAGEMENT_PORT", String.valueOf(port + 1),
-                "AUDITSTREAM_DATA_DIR", dataDir.toString(),
-                "AUDITSTREAM_API_KEYS", RunningService.API_KEY));
-        builder.redirectErrorStream(true).redirectOutput(new File(dataDir.toFile(), "child.log"));
-        return builder.start();
-    }
-
-    private static void awaitReady(int managementPort) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> ready = RunningService.sendRaw(HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + managementPort + "/observe/health/ready")).build());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("service did not become ready");
     }
 
     private static Set<String> storedMarkers(RunningService service, String org) throws Exception {

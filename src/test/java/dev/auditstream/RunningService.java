@@ -1,7 +1,6 @@
 package dev.auditstream;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,8 +39,8 @@ final class RunningService implements AutoCloseable {
     private RunningService(Path dataDir, Map<String, String> overrides) throws IOException {
         this.dataDir = dataDir;
         this.overrides = overrides;
-        this.httpPort = freePort();
-        this.managementPort = freePort();
+        this.httpPort = ChildService.freePort();
+        this.managementPort = ChildService.freePort();
     }
 
     static RunningService start(Path dataDir) throws Exception {
@@ -152,11 +151,5 @@ final class RunningService implements AutoCloseable {
     @Override
     public void close() {
         main.stop();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

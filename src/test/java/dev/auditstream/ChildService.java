@@ -1,0 +1,94 @@
+package dev.auditstream;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The service in a JVM of its own (same classes, routes and properties as the tests), so a test can kill it with
+ * SIGKILL as a crash would, or run several instances side by side.
+ */
+final class ChildService implements AutoCloseable {
+
+    private final Process process;
+    private final int port;
+
+    private ChildService(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** Starts an instance on its own ports; {@code environment} adds AUDITSTREAM_* settings. */
+    static ChildService start(Path dataDir, String logName, Map<String, String> environment) throws Exception {
+        int port = freePort();
+        int managementPort = freePort();
+        ProcessBuilder builder = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"),
+                AuditStream.class.getName());
+        Map<String, String> env = new HashMap<>(Map.of(
+                "AUDITSTREAM_HTTP_PORT", String.valueOf(port),
+                "AUDITSTREAM_MANAGEMENT_PORT", String.valueOf(managementPort),
+                "AUDITSTREAM_DATA_DIR", dataDir.toString(),
+                "AUDITSTREAM_API_KEYS", RunningService.API_KEY));
+        env.putAll(environment);
+        builder.environment().putAll(env);
+        builder.redirectErrorStream(true).redirectOutput(new File(dataDir.toFile(), logName + ".log"));
+        ChildService child = new ChildService(builder.start(), port);
+        child.awaitReady(managementPort);
+        return child;
+    }
+
+    URI uri(String path) {
+        return URI.create("http://localhost:" + port + path);
+    }
+
+    /** SIGKILL: no shutdown hook, no draining, leases left to expire. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+
+    private void awaitReady(int managementPort) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("the service exited during start-up (exit " + process.exitValue() + ")");
+            }
+            try {
+                HttpResponse<String> ready = RunningService.sendRaw(HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + managementPort + "/observe/health/ready")).build());
+                if (ready.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("the service did not become ready");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
