@@ -40,7 +40,8 @@ class StreamCrashAndScaleOutTest {
             Map<String, String> slow = Map.of(
                     "AUDITSTREAM_ALLOW_PRIVATE_DESTINATIONS", "true",
                     "AUDITSTREAM_DELIVERY_MAX_BATCH", "50",
-                    "AUDITSTREAM_DELIVERY_POLL_INTERVAL", "100");
+                    "AUDITSTREAM_DELIVERY_POLL_INTERVAL", "100",
+                    "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "3");
             splunk.hangNext(1000, Duration.ofMillis(30));
             try (ChildService child = ChildService.start(dataDir, "crashing", slow)) {
                 patch(child, streamId, "{\"state\":\"active\"}");
@@ -54,7 +55,7 @@ class StreamCrashAndScaleOutTest {
             splunk.recover();
 
             try (RunningService restarted = RunningService.start(dataDir,
-                    Map.of("auditstream.allow-private-destinations", "true"))) {
+                    Map.of("auditstream.allow-private-destinations", "true", "auditstream.delivery.poll-interval", "100"))) {
                 long deadline = System.nanoTime() + WAIT.toNanos();
                 while (distinctMarkers(splunk).size() < 2000 && System.nanoTime() < deadline) {
                     Thread.sleep(100);

@@ -66,8 +66,9 @@ public final class LogStreams {
         String name = errors.optionalString(request, "name", "name");
         ObjectNode config = object(request.get("config"), "config", errors);
         ObjectNode filters = filters(request.get("filters"), errors);
-        errors.throwIfAny();
-
+        if (type == null || !destinations.knows(type)) {
+            errors.throwIfAny();
+        }
         Destination destination = destinations.get(type);
         String signingSecret = null;
         if (destination instanceof GenericHttps) {
