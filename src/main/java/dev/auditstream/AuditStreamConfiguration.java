@@ -35,6 +35,7 @@ import dev.auditstream.streams.DeliveryTargets;
 import dev.auditstream.streams.EventBatches;
 import dev.auditstream.streams.LogStreams;
 import dev.auditstream.streams.SecretBox;
+import dev.auditstream.streams.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
 import dev.auditstream.streams.StreamStates;
 import dev.auditstream.streams.StreamTests;
@@ -112,6 +113,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
         registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics));
         registry.bind("streamTests", new StreamTests(dataSource, states));
+        registry.bind("streamGauges", new StreamGauges(metrics));
     }
 
     /** The registry camel-micrometer-prometheus serves on /observe/metrics (it may have bound it already). */

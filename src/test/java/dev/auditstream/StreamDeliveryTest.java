@@ -39,7 +39,8 @@ class StreamDeliveryTest {
                 "auditstream.delivery.poll-interval", "100",
                 "auditstream.delivery.backoff-base", "PT0.2S",
                 "auditstream.delivery.backoff-max", "PT1S",
-                "auditstream.delivery.invalid-probe-interval", "PT30S"));
+                "auditstream.delivery.invalid-probe-interval", "PT30S",
+                "auditstream.delivery.observe-interval", "200"));
         streams = new StreamApi(service);
     }
 
@@ -73,8 +74,15 @@ class StreamDeliveryTest {
         assertThat(request.header("Authorization")).isNull();
         assertThat(request.bodyText()).startsWith("[{\"message\":{\"id\":\"");
 
-        JsonNode synced = streams.awaitStream(stream.get("id").asText(), s -> !s.get("last_synced_at").isNull(), WAIT);
+        String id = stream.get("id").asText();
+        JsonNode synced = streams.awaitStream(id, s -> !s.get("last_synced_at").isNull(), WAIT);
         assertThat(synced.get("lag").asLong()).isZero();
+        Thread.sleep(500);
+        String metrics = RunningService.sendRaw(java.net.http.HttpRequest.newBuilder(
+                service.managementUri("/observe/metrics")).build()).body();
+        assertThat(metrics).contains("auditstream_stream_events_delivered_total{stream=\"" + id + "\",type=\"Datadog\"} 5.0");
+        assertThat(metrics).contains("auditstream_stream_lag_seconds{stream=\"" + id + "\",type=\"Datadog\"} 0.0");
+        assertThat(metrics).contains("auditstream_stream_state{state=\"active\",stream=\"" + id + "\",type=\"Datadog\"} 1.0");
     }
 
     @Test
