@@ -101,12 +101,12 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.backoff-base"),
                 settings.duration("auditstream.delivery.backoff-max"),
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
-                maxBatch);
+                maxBatch, metrics);
         StreamWorkers workers = new StreamWorkers(settings.integer("auditstream.delivery.workers"));
 
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
-                registry.lookupByNameAndType("organizations", Organizations.class)));
+                registry.lookupByNameAndType("organizations", Organizations.class), states));
         registry.bind("streamWorkers", workers);
         registry.bind("deliveryTargets", new DeliveryTargets(secrets));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));

@@ -31,6 +31,7 @@ CREATE INDEX log_stream_organization ON log_stream (organization_id, id);
 CREATE INDEX log_stream_due ON log_stream (next_attempt_at) WHERE state <> 'inactive';
 
 CREATE TABLE log_stream_transition (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     stream_id       text        NOT NULL REFERENCES log_stream (id) ON DELETE CASCADE,
     organization_id text        NOT NULL,
     from_state      text        NOT NULL,
@@ -38,7 +39,18 @@ CREATE TABLE log_stream_transition (
     reason          text,
     at              timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX log_stream_transition_stream ON log_stream_transition (stream_id, at);
+CREATE INDEX log_stream_transition_stream ON log_stream_transition (stream_id, id);
+
+CREATE VIEW log_stream_transition_json AS
+SELECT stream_id, organization_id, id,
+       json_build_object(
+           'object', 'log_stream_state_change',
+           'id', id::text,
+           'at', iso_ms(at),
+           'from', from_state,
+           'to', to_state,
+           'reason', reason)::text AS json
+FROM log_stream_transition;
 
 -- Recent delivery attempts (trimmed per stream) and events a destination refused for good.
 CREATE TABLE log_stream_delivery (

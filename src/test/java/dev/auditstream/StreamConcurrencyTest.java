@@ -75,7 +75,8 @@ class StreamConcurrencyTest {
             String slowOrg = service.createOrganization("Hanging Destination");
             JsonNode slowStream = streams.create(slowOrg, "GenericHttps", "{\"url\":\"" + hanging.baseUrl() + "\"}");
             String badOrg = service.createOrganization("Refusing Destination");
-            streams.create(badOrg, "Splunk", "{\"url\":\"" + refusing.baseUrl() + "\",\"token\":\"wrong-token\"}");
+            String badStream = streams.create(badOrg, "Splunk", "{\"url\":\"" + refusing.baseUrl()
+                    + "\",\"token\":\"wrong-token\"}").get("id").asText();
             String goodOrg = service.createOrganization("Healthy Destination");
             streams.create(goodOrg, "Splunk", "{\"url\":\"" + healthy.baseUrl() + "\",\"token\":\"tok-healthy\"}");
 
@@ -89,6 +90,10 @@ class StreamConcurrencyTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
             }
             assertThat(hanging.requestCount()).isGreaterThanOrEqualTo(1);
+            // Splunk code 4 (invalid token): invalid, and probed slowly rather than retried
+            JsonNode refused = streams.awaitStream(badStream, StreamApi.inState("invalid"), WAIT);
+            assertThat(refused.get("state_reason").asText()).contains("code 4");
+            assertThat(refusing.requestCount()).isEqualTo(1);
             assertThat(streams.get(slowStream.get("id").asText()).get("state").asText()).isEqualTo("active");
         }
     }

@@ -97,6 +97,9 @@ class StreamDeliveryTest {
             LoopbackReceiver.Recorded request = lastAnswered(splunk);
             assertThat(request.header("Authorization")).isEqualTo("Splunk splunk-token-1234");
             String[] lines = request.bodyText().split("\n");
+            String stored = storedEvent(sent.get(2));
+            assertThat(lines[lines.length - 1]).isEqualTo("{\"event\":" + stored
+                    + ",\"time\":1705314600.000,\"source\":\"team-name\",\"sourcetype\":\"_json\"}");
             JsonNode line = TestJson.read(lines[lines.length - 1]);
             assertThat(line.fieldNames()).toIterable().containsExactly("event", "time", "source", "sourcetype");
             // the test events occurred at 2024-01-15T10:30:00.000Z
@@ -147,6 +150,10 @@ class StreamDeliveryTest {
             Thread.sleep(500);
             assertThat(splunk.events()).hasSize(20);
             assertThat(streams.deliveries(id)).extracting(d -> d.get("outcome").asText()).contains("retry", "delivered");
+            JsonNode changes = TestJson.read(service.get("/log_streams/" + id + "/state_changes?order=asc").body());
+            assertThat(changes.get("data")).extracting(c -> c.get("from").asText() + ">" + c.get("to").asText())
+                    .containsExactly("active>error", "error>active");
+            assertThat(changes.at("/data/0/reason").asText()).contains("Server is busy");
         }
     }
 
@@ -248,6 +255,18 @@ class StreamDeliveryTest {
     private static LoopbackReceiver.Recorded lastRequestFor(DatadogIntake intake, String org) {
         return intake.requests().stream().filter(r -> r.status() == 202)
                 .filter(r -> new String(r.body(), StandardCharsets.UTF_8).contains(org)).reduce((a, b) -> b).orElseThrow();
+    }
+
+    /** The event exactly as the log holds it. */
+    private static String storedEvent(String action) throws Exception {
+        try (var c = service.dataSource().getConnection();
+             var ps = c.prepareStatement("SELECT event FROM audit_event WHERE action = ?")) {
+            ps.setString(1, action);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
     }
 
     /** Events count as accepted before their request is recorded as answered: wait for the record. */

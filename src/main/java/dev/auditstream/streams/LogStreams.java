@@ -44,9 +44,11 @@ public final class LogStreams {
     private final Destinations destinations;
     private final StreamSecrets secrets;
     private final Organizations organizations;
+    private final StreamStates states;
 
     public LogStreams(DataSource dataSource, Destinations destinations, StreamSecrets secrets,
-                      Organizations organizations) {
+                      Organizations organizations, StreamStates states) {
+        this.states = states;
         this.dataSource = dataSource;
         this.destinations = destinations;
         this.secrets = secrets;
@@ -181,7 +183,7 @@ public final class LogStreams {
                 ps.executeUpdate();
             }
             if (!from.equals(to)) {
-                StreamStates.transition(c, id, organization, from, to,
+                states.transition(c, id, organization, from, to,
                         reason == null ? "Resumed." : reason);
             }
             c.commit();

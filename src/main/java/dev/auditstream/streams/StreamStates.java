@@ -10,6 +10,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import javax.sql.DataSource;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.StoredEvent;
 
@@ -24,10 +27,12 @@ public final class StreamStates {
     private final Duration backoffMax;
     private final Duration invalidProbe;
     private final int maxBatch;
+    private final MeterRegistry metrics;
 
     public StreamStates(DataSource dataSource, Duration backoffBase, Duration backoffMax, Duration invalidProbe,
-                        int maxBatch) {
+                        int maxBatch, MeterRegistry metrics) {
         this.dataSource = dataSource;
+        this.metrics = metrics;
         this.backoffBase = backoffBase;
         this.backoffMax = backoffMax;
         this.invalidProbe = invalidProbe;
@@ -131,7 +136,7 @@ public final class StreamStates {
         }
     }
 
-    private static void setState(Connection c, String streamId, String organizationId, String from, String to,
+    private void setState(Connection c, String streamId, String organizationId, String from, String to,
                                  Failure failure, Duration retryIn) throws SQLException {
         if (from.equals("inactive")) {
             return;
@@ -179,8 +184,8 @@ public final class StreamStates {
         }
     }
 
-    /** Stores a state change with its reason and time. */
-    public static void transition(Connection c, String streamId, String organizationId, String from, String to,
+    /** Stores a state change with its reason and time, and counts it. */
+    public void transition(Connection c, String streamId, String organizationId, String from, String to,
                                   String reason) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO log_stream_transition (stream_id, organization_id, from_state, to_state, reason)
@@ -192,6 +197,8 @@ public final class StreamStates {
             ps.setString(5, reason);
             ps.executeUpdate();
         }
+        Counter.builder("auditstream.stream.transitions").description("Stream state changes")
+                .tag("from", from).tag("to", to).register(metrics).increment();
     }
 
     /** One row of the stream's recent deliveries. */
