@@ -30,6 +30,7 @@ import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
 import dev.auditstream.schemas.ActionSchemas;
 import dev.auditstream.streams.DeliveryFailures;
+import dev.auditstream.streams.DeliveryHistory;
 import dev.auditstream.streams.DeliveryOutcomes;
 import dev.auditstream.streams.DeliveryTargets;
 import dev.auditstream.streams.EventBatches;
@@ -111,7 +112,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("deliveryTargets", new DeliveryTargets(secrets));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
-        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics));
+        DeliveryHistory history = new DeliveryHistory(dataSource);
+        registry.bind("deliveryHistory", history);
+        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics, history));
         registry.bind("streamTests", new StreamTests(dataSource, states));
         registry.bind("streamGauges", new StreamGauges(metrics));
     }

@@ -1,6 +1,7 @@
 package dev.auditstream.streams;
 
 import java.sql.SQLException;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.Counter;
@@ -27,9 +28,11 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
     private final StreamStates states;
     private final StreamWorkers workers;
     private final MeterRegistry metrics;
+    private final DeliveryHistory history;
 
-    public DeliveryOutcomes(StreamStates states, StreamWorkers workers, MeterRegistry metrics) {
+    public DeliveryOutcomes(StreamStates states, StreamWorkers workers, MeterRegistry metrics, DeliveryHistory history) {
         this.states = states;
+        this.history = history;
         this.workers = workers;
         this.metrics = metrics;
     }
@@ -55,8 +58,12 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - exchange.getVariable(STARTED, Long.class));
         try {
             if (failure == null) {
-                states.delivered(streamId, organizationId, workers.owner(), sent,
-                        exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), millis);
+                Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+                if (healthy(exchange.getVariable("stream", Map.class))) {
+                    history.delivered(streamId, organizationId, sent, status, millis);
+                } else {
+                    states.delivered(streamId, organizationId, workers.owner(), sent, status, millis);
+                }
                 counter("auditstream.stream.events.delivered", streamId, type).increment(sent);
             } else {
                 states.failed(streamId, organizationId, workers.owner(), failure,
@@ -67,6 +74,12 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
         } catch (SQLException e) {
             LOG.warn("Could not record the delivery outcome of stream {}: {}", streamId, e.getMessage());
         }
+    }
+
+    /** An active stream with no failures behind it and full batches: a success changes nothing but the history. */
+    private static boolean healthy(Map<?, ?> stream) {
+        return stream != null && "active".equals(stream.get("state"))
+                && ((Number) stream.get("failures")).intValue() == 0 && stream.get("batch_limit") == null;
     }
 
     private Counter counter(String name, String streamId, String type) {

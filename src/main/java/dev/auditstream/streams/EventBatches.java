@@ -4,7 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.OffsetDateTime;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +30,9 @@ import dev.auditstream.destinations.StoredEvent;
 public final class EventBatches {
 
     private static final String NEXT = """
-            SELECT xid::text AS position_xid, seq, id, action, occurred_at, accepted_at, event
+            SELECT xid::text AS position_xid, seq, id, action,
+                   (extract(epoch FROM occurred_at) * 1000)::bigint, (extract(epoch FROM accepted_at) * 1000)::bigint,
+                   event
             FROM audit_event
             WHERE organization_id = ? AND (xid, seq) > (?::xid8, ?)
               AND xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -46,8 +48,8 @@ public final class EventBatches {
         this.maxBatch = maxBatch;
     }
 
-    /** @param stream the stream row: organization_id, cursor_xid, cursor_seq, batch_limit, filters */
-    public Batch next(Map<String, Object> stream) throws SQLException {
+    /** @param stream the stream row: organization_id, batch_limit, filters */
+    public Batch next(Map<String, Object> stream, String cursorXid, long cursorSeq) throws SQLException {
         Number batchLimit = (Number) stream.get("batch_limit");
         int limit = batchLimit == null ? maxBatch : Math.min(maxBatch, batchLimit.intValue());
         Predicate<String> wanted = filter((String) stream.get("filters"));
@@ -57,8 +59,8 @@ public final class EventBatches {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement ps = connection.prepareStatement(NEXT)) {
             ps.setString(1, (String) stream.get("organization_id"));
-            ps.setString(2, (String) stream.get("cursor_xid"));
-            ps.setLong(3, ((Number) stream.get("cursor_seq")).longValue());
+            ps.setString(2, cursorXid);
+            ps.setLong(3, cursorSeq);
             ps.setInt(4, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -67,8 +69,8 @@ public final class EventBatches {
                     String action = rs.getString(4);
                     if (wanted.test(action)) {
                         events.add(new StoredEvent(scanned.xid(), scanned.seq(), rs.getString(3), action,
-                                rs.getObject(5, OffsetDateTime.class).toInstant(),
-                                rs.getObject(6, OffsetDateTime.class).toInstant(), rs.getString(7)));
+                                Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)),
+                                rs.getString(7)));
                     }
                 }
             }
