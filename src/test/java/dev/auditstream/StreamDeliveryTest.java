@@ -4,6 +4,7 @@ import static dev.auditstream.StreamApi.actions;
 import static dev.auditstream.StreamApi.inState;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -129,6 +131,48 @@ class StreamDeliveryTest {
             assertThat(line.fieldNames()).toIterable().containsExactly("event", "keySuffix", "timestamp", "source");
             assertThat(line.get("keySuffix").asText()).matches("[0-9a-f]{12}");
             assertThat(Instant.parse(line.get("timestamp").asText())).isBefore(Instant.now());
+        }
+    }
+
+    @Test
+    void actionFiltersChooseWhatAStreamGetsAsAJsonArray() throws Exception {
+        String org = service.createOrganization("Filter Org");
+        JsonNode stream = streams.create("{\"organization_id\":\"" + org + "\",\"type\":\"GenericHttps\","
+                + "\"config\":{\"url\":\"http://127.0.0.1:1/\"},\"filters\":{\"actions\":[\"user.*\",\"team.created.0\"]}}");
+        try (WebhookReceiver webhook = WebhookReceiver.start(stream.at("/config/signingSecret").asText())) {
+            streams.patch(stream.get("id").asText(), "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            for (String action : List.of("user.signed_in", "document.deleted", "team.created", "team.deleted",
+                    "user.signed_out")) {
+                streams.send(org, action, 1);
+            }
+            List<JsonNode> events = webhook.awaitEvents(3, WAIT);
+            assertThat(actions(events)).containsExactly("user.signed_in.0", "team.created.0", "user.signed_out.0");
+            LoopbackReceiver.Recorded request = lastAnswered(webhook);
+            assertThat(request.header("Content-Type")).isEqualTo("application/json");
+            assertThat(request.bodyText()).startsWith("[{\"event\":{\"id\":\"");
+            Thread.sleep(500);
+            assertThat(webhook.events()).hasSize(3);
+        }
+    }
+
+    @Test
+    void aRedirectIsNotFollowedAndMakesTheStreamInvalid() throws Exception {
+        String org = service.createOrganization("Redirect Org");
+        HttpServer redirector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        redirector.createContext("/", exchange -> {
+            exchange.getResponseHeaders().add("Location", "http://169.254.169.254/latest/meta-data");
+            exchange.sendResponseHeaders(307, -1);
+            exchange.close();
+        });
+        redirector.start();
+        try {
+            String url = "http://127.0.0.1:" + redirector.getAddress().getPort() + "/hook";
+            String id = streams.create(org, "GenericHttps", "{\"url\":\"" + url + "\"}").get("id").asText();
+            streams.send(org, "redirected", 1);
+            JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+            assertThat(invalid.get("state_reason").asText()).contains("307");
+        } finally {
+            redirector.stop(0);
         }
     }
 
