@@ -205,23 +205,13 @@ class EventValidationTest {
         HttpResponse<String> response = service.post("/audit_logs/events", body);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("{\"success\":true}");
-        JsonNode stored = TestJson.read(storedEvent("null.members"));
+        JsonNode stored = TestJson.read(service.storedEvent("null.members"));
         assertThat(stored.at("/actor").has("name")).isFalse();
         assertThat(stored.at("/context").has("user_agent")).isFalse();
         assertThat(stored.get("metadata").toString()).isEqualTo("{\"kept\":\"yes\"}");
         assertThat(stored.has("version")).isFalse();
     }
 
-    private static String storedEvent(String action) throws Exception {
-        try (var c = service.dataSource().getConnection();
-             var ps = c.prepareStatement("SELECT event FROM audit_event WHERE action = ?")) {
-            ps.setString(1, action);
-            try (var rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
 
     private static void assertRefused(HttpResponse<String> response, int status, String code) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);

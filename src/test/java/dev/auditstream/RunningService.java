@@ -142,6 +142,18 @@ final class RunningService implements AutoCloseable {
         }
     }
 
+    /** The event with this action exactly as the log holds it. */
+    String storedEvent(String action) throws SQLException {
+        try (Connection c = dataSource().getConnection();
+             var ps = c.prepareStatement("SELECT event FROM audit_event WHERE action = ?")) {
+            ps.setString(1, action);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
     void execute(String sql) throws SQLException {
         try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute(sql);

@@ -99,7 +99,7 @@ class StreamDeliveryTest {
             LoopbackReceiver.Recorded request = lastAnswered(splunk);
             assertThat(request.header("Authorization")).isEqualTo("Splunk splunk-token-1234");
             String[] lines = request.bodyText().split("\n");
-            String stored = storedEvent(sent.get(2));
+            String stored = service.storedEvent(sent.get(2));
             assertThat(lines[lines.length - 1]).isEqualTo("{\"event\":" + stored
                     + ",\"time\":1705314600.000,\"source\":\"team-name\",\"sourcetype\":\"_json\"}");
             JsonNode line = TestJson.read(lines[lines.length - 1]);
@@ -301,17 +301,6 @@ class StreamDeliveryTest {
                 .filter(r -> new String(r.body(), StandardCharsets.UTF_8).contains(org)).reduce((a, b) -> b).orElseThrow();
     }
 
-    /** The event exactly as the log holds it. */
-    private static String storedEvent(String action) throws Exception {
-        try (var c = service.dataSource().getConnection();
-             var ps = c.prepareStatement("SELECT event FROM audit_event WHERE action = ?")) {
-            ps.setString(1, action);
-            try (var rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
 
     /** Events count as accepted before their request is recorded as answered: wait for the record. */
     private static LoopbackReceiver.Recorded lastAnswered(LoopbackReceiver receiver) throws InterruptedException {

@@ -42,49 +42,55 @@ public final class StreamStates {
     /** Accepted by the destination: back to {@code active}, and a halved batch size grows back. */
     public void delivered(String streamId, String organizationId, String owner, int events, Integer httpStatus,
                           long durationMs) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            Locked locked = lock(c, streamId, owner);
-            if (locked != null) {
-                String from = locked.state();
-                try (PreparedStatement ps = c.prepareStatement("""
+        whileLeased(streamId, owner, (c, locked) -> {
+            String from = locked.state();
+            try (PreparedStatement ps = c.prepareStatement("""
                         UPDATE log_stream SET state = 'active', state_reason = NULL, failures = 0, last_error = NULL,
                             state_changed_at = CASE WHEN state <> 'active' THEN now() ELSE state_changed_at END,
                             batch_limit = CASE WHEN batch_limit * 2 >= ? THEN NULL ELSE batch_limit * 2 END
                         WHERE id = ? AND state <> 'inactive'
                           AND (state <> 'active' OR failures > 0 OR batch_limit IS NOT NULL)""")) {
-                    ps.setInt(1, maxBatch);
-                    ps.setString(2, streamId);
-                    ps.executeUpdate();
-                }
-                if (!from.equals("active") && !from.equals("inactive")) {
-                    transition(c, streamId, organizationId, from, "active", "The destination accepted a delivery.");
-                }
-                attempt(c, streamId, organizationId, events, "delivered", httpStatus, null, durationMs, null);
+                ps.setInt(1, maxBatch);
+                ps.setString(2, streamId);
+                ps.executeUpdate();
             }
-            c.commit();
-        }
+            if (!from.equals("active") && !from.equals("inactive")) {
+                transition(c, streamId, organizationId, from, "active", "The destination accepted a delivery.");
+            }
+            attempt(c, streamId, organizationId, events, "delivered", httpStatus, null, durationMs, null);
+        });
     }
 
     /** Refused or unreachable: what happens next depends on the kind of failure. */
     public void failed(String streamId, String organizationId, String owner, Failure failure, Batch batch, int sent,
                        long durationMs) throws SQLException {
+        whileLeased(streamId, owner, (c, locked) -> {
+            String from = locked.state();
+            switch (failure.kind()) {
+                case RETRY -> setState(c, streamId, organizationId, from, "error", failure,
+                        backoff(locked.failures(), failure));
+                case INVALID -> setState(c, streamId, organizationId, from, "invalid", failure, invalidProbe);
+                case INTERNAL -> schedule(c, streamId, backoffBase.multipliedBy(5), null);
+                case REJECTED -> isolate(c, streamId, organizationId, failure, batch, sent, durationMs);
+            }
+            if (failure.kind() != Failure.Kind.REJECTED || sent > 1) {
+                attempt(c, streamId, organizationId, sent, failure.kind().name().toLowerCase(),
+                        failure.httpStatus(), failure.message(), durationMs, null);
+            }
+        });
+    }
+
+    private interface LeasedWork {
+        void run(Connection c, Locked locked) throws SQLException;
+    }
+
+    /** Runs the work in one transaction with the stream's row locked, if {@code owner} still holds its lease. */
+    private void whileLeased(String streamId, String owner, LeasedWork work) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             Locked locked = lock(c, streamId, owner);
             if (locked != null) {
-                String from = locked.state();
-                switch (failure.kind()) {
-                    case RETRY -> setState(c, streamId, organizationId, from, "error", failure,
-                            backoff(locked.failures(), failure));
-                    case INVALID -> setState(c, streamId, organizationId, from, "invalid", failure, invalidProbe);
-                    case INTERNAL -> schedule(c, streamId, backoffBase.multipliedBy(5), null);
-                    case REJECTED -> isolate(c, streamId, organizationId, failure, batch, sent, durationMs);
-                }
-                if (failure.kind() != Failure.Kind.REJECTED || sent > 1) {
-                    attempt(c, streamId, organizationId, sent, failure.kind().name().toLowerCase(),
-                            failure.httpStatus(), failure.message(), durationMs, null);
-                }
+                work.run(c, locked);
             }
             c.commit();
         }
