@@ -1,5 +1,9 @@
 package dev.auditstream;
 
+import java.util.List;
+
+import javax.sql.DataSource;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -8,10 +12,6 @@ import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.Registry;
-
-import java.util.List;
-
-import javax.sql.DataSource;
 
 import dev.auditstream.api.ApiErrors;
 import dev.auditstream.api.ApiKeys;

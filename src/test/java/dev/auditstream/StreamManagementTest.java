@@ -115,6 +115,9 @@ class StreamManagementTest {
         assertThat(service.send(HttpRequest.newBuilder(service.uri("/log_streams/" + id + wrong)).DELETE()).statusCode())
                 .isEqualTo(404);
         assertThat(TestJson.read(service.get("/log_streams?organization_id=" + other).body()).get("data")).isEmpty();
+        // without an organization, the installation's key lists every organization's streams
+        assertThat(TestJson.read(service.get("/log_streams?limit=100").body()).get("data"))
+                .extracting(s -> s.get("id").asText()).contains(id);
 
         JsonNode after = streams.get(id);
         assertThat(after.toString()).isEqualTo(before);

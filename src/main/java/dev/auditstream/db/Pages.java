@@ -29,7 +29,10 @@ public final class Pages {
         this.dataSource = dataSource;
     }
 
-    /** Route step: one page of {@code relation}, optionally restricted to rows where {@code filterColumn = filterValue}. */
+    /**
+     * Route step: one page of {@code relation}, restricted to rows where {@code filterColumn = filterValue} when
+     * both are given.
+     */
     public String list(String relation, String cursorColumn, String cursorType, String filterColumn, String filterValue,
                        String limit, String before, String after, String order) throws SQLException {
         int size = limit(limit);
@@ -43,7 +46,8 @@ public final class Pages {
         StringBuilder sql = new StringBuilder("SELECT ").append(cursorColumn).append("::text, json FROM ").append(relation);
         List<String> params = new ArrayList<>();
         String joiner = " WHERE ";
-        if (filterColumn != null) {
+        // an absent filter value lists everything (the API key acts for every organization)
+        if (filterColumn != null && filterValue != null) {
             sql.append(joiner).append(filterColumn).append(" = ?");
             params.add(filterValue);
             joiner = " AND ";
