@@ -1,6 +1,7 @@
 package dev.auditstream.destinations;
 
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -21,6 +22,14 @@ public interface Destination {
      * required members that are absent are returned (the stream is kept {@code inactive} until they are given).
      */
     List<String> check(ObjectNode config, ConfigChecks checks);
+
+    /**
+     * Members the service generates when a stream is created (a signing secret, an external ID): clients cannot set
+     * them, and the create answer shows them in clear once, secrets included.
+     */
+    default Map<String, String> generate() {
+        return Map.of();
+    }
 
     /** The request that delivers (a prefix of) the events. */
     Outbound prepare(DeliveryTarget target, List<StoredEvent> events);

@@ -43,10 +43,11 @@ public final class GenericHttps implements Destination {
     }
 
     /** A new signing secret, given to the customer once when the stream is created. */
-    public static String newSigningSecret() {
+    @Override
+    public Map<String, String> generate() {
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
-        return SECRET_PREFIX + Base64.getEncoder().encodeToString(key);
+        return Map.of("signingSecret", SECRET_PREFIX + Base64.getEncoder().encodeToString(key));
     }
 
     @Override
