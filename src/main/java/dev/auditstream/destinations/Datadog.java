@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * Datadog's HTTP log intake (v2): a gzipped JSON array of {@code {"message": <event>, "ddsource", "service"}},
  * at most 1,000 entries and 5 MB uncompressed per request, authenticated by {@code DD-API-KEY}.
  */
-public final class Datadog implements Destination {
+public final class Datadog implements HttpDestination {
 
     /** Intake base URL of each Datadog site. */
     static final Map<String, String> SITES = Map.of(

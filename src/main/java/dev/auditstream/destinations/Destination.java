@@ -6,8 +6,9 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * One kind of stream destination. Adding a destination is one class implementing this, registered in
- * {@link Destinations}; the delivery routes are the same for all.
+ * One kind of stream destination: its config rules. How events are sent is {@link HttpDestination} (one request
+ * per batch) or {@link ObjectStoreDestination} (one object per event). Adding a destination is one class, registered
+ * in {@link Destinations}; the delivery routes are the same for all.
  */
 public interface Destination {
 
@@ -29,13 +30,5 @@ public interface Destination {
      */
     default Map<String, String> generate() {
         return Map.of();
-    }
-
-    /** The request that delivers (a prefix of) the events. */
-    Outbound prepare(DeliveryTarget target, List<StoredEvent> events);
-
-    /** What an HTTP error answer from this destination means. */
-    default Failure classify(int status, String body, long retryAfterSeconds) {
-        return Failure.ofStatus(status, "HTTP " + status + ": " + ConfigChecks.abbreviate(body), retryAfterSeconds);
     }
 }

@@ -30,6 +30,10 @@ public final class Destinations {
         return destination;
     }
 
+    public HttpDestination http(String type) {
+        return (HttpDestination) get(type);
+    }
+
     public boolean knows(String type) {
         return byType.containsKey(type);
     }
@@ -50,7 +54,7 @@ public final class Destinations {
     public void prepare(Exchange exchange) {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         Batch batch = exchange.getVariable("batch", Batch.class);
-        Outbound outbound = get(target.type()).prepare(target, batch.events());
+        Outbound outbound = http(target.type()).prepare(target, batch.events());
         ConfigChecks.requireSafe(URI.create(outbound.uri()), allowPrivate);
 
         Message message = exchange.getMessage();

@@ -25,7 +25,7 @@ import dev.auditstream.api.Timestamps;
  * customer's choice of authentication, and every request signed Standard Webhooks style so the receiver can tell it
  * came from this service: {@code webhook-signature: v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>}.
  */
-public final class GenericHttps implements Destination {
+public final class GenericHttps implements HttpDestination {
 
     private static final int MAX_ENTRIES = 1000;
     private static final long MAX_BYTES = 5L * 1024 * 1024;

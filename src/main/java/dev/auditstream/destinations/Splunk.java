@@ -15,7 +15,7 @@ import dev.auditstream.api.Json;
  * with newlines (HEC's batch format, not a JSON array), {@code Authorization: Splunk <token>}, and JSON answers whose
  * {@code code} says what went wrong.
  */
-public final class Splunk implements Destination {
+public final class Splunk implements HttpDestination {
 
     private static final String COLLECTOR_PATH = "/services/collector/event";
     private static final int MAX_ENTRIES = 1000;

@@ -38,7 +38,7 @@ public final class DeliveryFailures {
 
     Failure failureOf(Throwable caught, DeliveryTarget target) {
         if (caught instanceof HttpOperationFailedException http && target != null) {
-            return destinations.get(target.type()).classify(http.getStatusCode(), http.getResponseBody(),
+            return destinations.http(target.type()).classify(http.getStatusCode(), http.getResponseBody(),
                     retryAfterSeconds(http.getResponseHeaders().get("Retry-After")));
         }
         if (caught instanceof ConfigChecks.UnsafeDestinationException) {

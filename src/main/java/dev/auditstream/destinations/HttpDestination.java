@@ -1,0 +1,15 @@
+package dev.auditstream.destinations;
+
+import java.util.List;
+
+/** A destination that takes a batch of events in one HTTP request. */
+public interface HttpDestination extends Destination {
+
+    /** The request that delivers (a prefix of) the events. */
+    Outbound prepare(DeliveryTarget target, List<StoredEvent> events);
+
+    /** What an HTTP error answer from this destination means. */
+    default Failure classify(int status, String body, long retryAfterSeconds) {
+        return Failure.ofStatus(status, "HTTP " + status + ": " + ConfigChecks.abbreviate(body), retryAfterSeconds);
+    }
+}
