@@ -1,5 +1,6 @@
 package dev.auditstream;
 
+import java.net.URI;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -23,6 +24,8 @@ import dev.auditstream.db.Pages;
 import dev.auditstream.destinations.Datadog;
 import dev.auditstream.destinations.Destinations;
 import dev.auditstream.destinations.GenericHttps;
+import dev.auditstream.destinations.GoogleCloudStorage;
+import dev.auditstream.destinations.S3;
 import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventValidator;
@@ -87,14 +90,29 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
     }
 
     /** Stream management and the delivery engine's steps. */
-    private static void bindStreams(CamelContext context, Settings settings, Database database, MeterRegistry metrics)
+    private void bindStreams(CamelContext context, Settings settings, Database database, MeterRegistry metrics)
             throws Exception {
         Registry registry = context.getRegistry();
         DataSource dataSource = database.dataSource();
+        URI gcsEndpoint = settings.optional("auditstream.gcs.endpoint").map(URI::create).orElse(null);
+        GoogleCloudStorage.StorageFactory storage = registry.lookupByNameAndType("googleStorageFactory",
+                GoogleCloudStorage.StorageFactory.class);
         Destinations destinations = new Destinations(settings.flag("auditstream.allow-private-destinations"), List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
-                new GenericHttps()));
+                new GenericHttps(),
+                new S3(context, new S3.Settings(
+                        settings.optional("auditstream.aws.principal-arn").orElse(null),
+                        settings.flag("auditstream.s3.assume-role"),
+                        settings.optional("auditstream.s3.endpoint").map(URI::create).orElse(null),
+                        settings.optional("auditstream.sts.endpoint").map(URI::create).orElse(null),
+                        settings.optional("auditstream.aws.access-key-id").orElse(null),
+                        settings.optional("auditstream.aws.secret-access-key").orElse(null))),
+                new GoogleCloudStorage(context,
+                        storage != null ? storage : GoogleCloudStorage.googleStorage(gcsEndpoint), gcsEndpoint)));
+        int uploads = settings.integer("auditstream.objects.parallel-uploads");
+        registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
+                uploads * settings.integer("auditstream.delivery.workers")));
         StreamSecrets secrets = new StreamSecrets(SecretBox.load(settings.optional("auditstream.secret-key").orElse(null),
                 database.embedded(), settings.dataDir()));
         int maxBatch = settings.integer("auditstream.delivery.max-batch");

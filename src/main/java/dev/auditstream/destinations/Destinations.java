@@ -30,6 +30,33 @@ public final class Destinations {
         return destination;
     }
 
+    /** Route step: true when the stream in variable {@code target} stores one object per event. */
+    public boolean storesObjects(Exchange exchange) {
+        return get(exchange.getVariable("target", DeliveryTarget.class).type()) instanceof ObjectStoreDestination;
+    }
+
+    /**
+     * Route step: the objects for the batch in variable {@code batch}, with the variables the send and the cursor
+     * advance need (as {@link #prepare} sets them).
+     */
+    public List<EventObjects> objects(Exchange exchange) {
+        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
+        Batch batch = exchange.getVariable("batch", Batch.class);
+        ObjectStoreDestination store = (ObjectStoreDestination) get(target.type());
+        List<EventObjects> objects = batch.events().stream().map(event -> store.object(target, event)).toList();
+        exchange.setVariable("destinationUri", store.endpointUri(target));
+        sent(exchange, batch, objects.size());
+        return objects;
+    }
+
+    /** Route step: one object's message for the store's endpoint. */
+    public void objectMessage(Exchange exchange) {
+        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
+        EventObjects object = exchange.getMessage().getBody(EventObjects.class);
+        ((ObjectStoreDestination) get(target.type())).headers(exchange.getMessage(), object, target);
+        exchange.getMessage().setBody(object.body());
+    }
+
     public HttpDestination http(String type) {
         return (HttpDestination) get(type);
     }
@@ -64,8 +91,12 @@ public final class Destinations {
         // the body is gzipped already; camel-http would gzip it again because of Content-Encoding
         exchange.setProperty(Exchange.SKIP_GZIP_ENCODING, outbound.gzipped());
         exchange.setVariable("destinationUri", outbound.uri());
-        exchange.setVariable("sentCount", outbound.eventCount());
-        Batch.Position next = batch.positionAfter(outbound.eventCount());
+        sent(exchange, batch, outbound.eventCount());
+    }
+
+    private static void sent(Exchange exchange, Batch batch, int count) {
+        exchange.setVariable("sentCount", count);
+        Batch.Position next = batch.positionAfter(count);
         exchange.setVariable("advanceXid", next.xid());
         exchange.setVariable("advanceSeq", next.seq());
     }

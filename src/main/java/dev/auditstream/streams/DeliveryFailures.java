@@ -15,6 +15,7 @@ import dev.auditstream.destinations.ConfigChecks;
 import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Destinations;
 import dev.auditstream.destinations.Failure;
+import dev.auditstream.destinations.ObjectStoreDestination;
 
 /**
  * The delivery error handler's step (routeConfiguration "delivery"): what the exception a delivery failed with
@@ -40,6 +41,12 @@ public final class DeliveryFailures {
         if (caught instanceof HttpOperationFailedException http && target != null) {
             return destinations.http(target.type()).classify(http.getStatusCode(), http.getResponseBody(),
                     retryAfterSeconds(http.getResponseHeaders().get("Retry-After")));
+        }
+        if (target != null && destinations.get(target.type()) instanceof ObjectStoreDestination store) {
+            Failure failure = store.classify(caught, target);
+            if (failure != null) {
+                return failure;
+            }
         }
         if (caught instanceof ConfigChecks.UnsafeDestinationException) {
             return new Failure(Failure.Kind.INVALID, null, caught.getMessage(), 0, 0);
