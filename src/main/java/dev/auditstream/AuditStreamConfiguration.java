@@ -97,7 +97,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         URI gcsEndpoint = settings.optional("auditstream.gcs.endpoint").map(URI::create).orElse(null);
         GoogleCloudStorage.StorageFactory storage = registry.lookupByNameAndType("googleStorageFactory",
                 GoogleCloudStorage.StorageFactory.class);
-        Destinations destinations = new Destinations(settings.flag("auditstream.allow-private-destinations"), List.of(
+        int uploads = settings.integer("auditstream.objects.parallel-uploads");
+        Destinations destinations = new Destinations(settings.flag("auditstream.allow-private-destinations"), uploads,
+                List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
                 new GenericHttps(),
@@ -110,7 +112,6 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                         settings.optional("auditstream.aws.secret-access-key").orElse(null))),
                 new GoogleCloudStorage(context,
                         storage != null ? storage : GoogleCloudStorage.googleStorage(gcsEndpoint), gcsEndpoint)));
-        int uploads = settings.integer("auditstream.objects.parallel-uploads");
         registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
                 uploads * settings.integer("auditstream.delivery.workers")));
         StreamSecrets secrets = new StreamSecrets(SecretBox.load(settings.optional("auditstream.secret-key").orElse(null),

@@ -32,13 +32,15 @@ final class RunningService implements AutoCloseable {
 
     private final Path dataDir;
     private final Map<String, String> overrides;
+    private final Map<String, Object> beans;
     private final int httpPort;
     private final int managementPort;
     private Main main;
 
-    private RunningService(Path dataDir, Map<String, String> overrides) throws IOException {
+    private RunningService(Path dataDir, Map<String, String> overrides, Map<String, Object> beans) throws IOException {
         this.dataDir = dataDir;
         this.overrides = overrides;
+        this.beans = beans;
         this.httpPort = ChildService.freePort();
         this.managementPort = ChildService.freePort();
     }
@@ -48,7 +50,13 @@ final class RunningService implements AutoCloseable {
     }
 
     static RunningService start(Path dataDir, Map<String, String> overrides) throws Exception {
-        RunningService service = new RunningService(dataDir, overrides);
+        return start(dataDir, overrides, Map.of());
+    }
+
+    /** With {@code beans} in the registry before start-up (e.g. Google's in-memory Storage as the GCS client). */
+    static RunningService start(Path dataDir, Map<String, String> overrides, Map<String, Object> beans)
+            throws Exception {
+        RunningService service = new RunningService(dataDir, overrides, beans);
         service.startMain();
         return service;
     }
@@ -69,6 +77,7 @@ final class RunningService implements AutoCloseable {
         properties.put("auditstream.api-keys", API_KEY);
         properties.putAll(overrides);
         properties.forEach(main::addOverrideProperty);
+        beans.forEach(main::bind);
         main.start();
     }
 

@@ -1,10 +1,13 @@
 package dev.auditstream.destinations;
 
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -14,11 +17,15 @@ import dev.auditstream.streams.Batch;
 /** The destination types this installation knows, and the route step that turns a batch into a request. */
 public final class Destinations {
 
+    private static final String UPLOAD_FAILURES = "auditstreamUploadFailures";
+
     private final Map<String, Destination> byType = new LinkedHashMap<>();
     private final boolean allowPrivate;
+    private final int parallelUploads;
 
-    public Destinations(boolean allowPrivate, List<Destination> destinations) {
+    public Destinations(boolean allowPrivate, int parallelUploads, List<Destination> destinations) {
         this.allowPrivate = allowPrivate;
+        this.parallelUploads = parallelUploads;
         destinations.forEach(d -> byType.put(d.type(), d));
     }
 
@@ -36,23 +43,48 @@ public final class Destinations {
     }
 
     /**
-     * Route step: the objects for the batch in variable {@code batch}, with the variables the send and the cursor
-     * advance need (as {@link #prepare} sets them).
+     * Route step: the objects for the batch in variable {@code batch}, in groups uploaded in parallel one group after
+     * the other (which bounds a stream's uploads in flight), with the variables the send and the cursor advance need
+     * (as {@link #prepare} sets them).
      */
-    public List<EventObjects> objects(Exchange exchange) {
+    public List<List<EventObjects>> objects(Exchange exchange) {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         Batch batch = exchange.getVariable("batch", Batch.class);
         ObjectStoreDestination store = (ObjectStoreDestination) get(target.type());
-        List<EventObjects> objects = batch.events().stream().map(event -> store.object(target, event)).toList();
+        List<List<EventObjects>> groups = new ArrayList<>();
+        List<StoredEvent> events = batch.events();
+        for (int from = 0; from < events.size(); from += parallelUploads) {
+            groups.add(events.subList(from, Math.min(events.size(), from + parallelUploads)).stream()
+                    .map(event -> store.object(target, event)).toList());
+        }
         exchange.setVariable("destinationUri", store.endpointUri(target));
-        sent(exchange, batch, objects.size());
-        return objects;
+        // shared with the uploads' copies of the exchange, which see the same property value
+        exchange.setProperty(UPLOAD_FAILURES, new ConcurrentLinkedQueue<Exception>());
+        sent(exchange, batch, events.size());
+        return groups;
+    }
+
+    /** Route step (an upload's catch): keeps the failure for {@link #checkUploads}. */
+    @SuppressWarnings("unchecked")
+    public void uploadFailed(Exchange exchange) {
+        exchange.getProperty(UPLOAD_FAILURES, Queue.class).add(exchange.getProperty(Exchange.EXCEPTION_CAUGHT));
+    }
+
+    /** Route step after a batch's uploads: fails the batch with the first upload failure, if any. */
+    public void checkUploads(Exchange exchange) throws Exception {
+        Exception failure = (Exception) exchange.getProperty(UPLOAD_FAILURES, Queue.class).peek();
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** Route step: one object's message for the store's endpoint. */
     public void objectMessage(Exchange exchange) {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
-        EventObjects object = exchange.getMessage().getBody(EventObjects.class);
+        Object body = exchange.getMessage().getBody();
+        if (!(body instanceof EventObjects object)) {
+            throw new IllegalStateException("not an object to upload: " + (body == null ? "null" : body.getClass()));
+        }
         ((ObjectStoreDestination) get(target.type())).headers(exchange.getMessage(), object, target);
         exchange.getMessage().setBody(object.body());
     }

@@ -137,7 +137,6 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
         } else {
             message.setHeader(GoogleCloudStorageConstants.OBJECT_NAME, object.key());
             message.setHeader(GoogleCloudStorageConstants.CONTENT_TYPE, "application/json");
-            message.setHeader(GoogleCloudStorageConstants.CONTENT_MD5, object.contentMd5());
         }
     }
 

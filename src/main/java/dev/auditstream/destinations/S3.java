@@ -98,12 +98,6 @@ public final class S3 implements ObjectStoreDestination {
         }
     }
 
-    /** The trust and permissions policies the customer pastes into AWS for this stream. */
-    public ObjectNode setup(DeliveryTarget target) {
-        return S3Setup.of(settings.trustPrincipal(), target.text("externalId", ""), target.text("bucketName", "<bucket>"),
-                target.text("bucketPath", null));
-    }
-
     @Override
     public EventObjects object(DeliveryTarget target, StoredEvent event) {
         return EventObjects.of(target.streamId(), event, target.text("bucketPath", null), true);

@@ -16,7 +16,6 @@ public final class S3Setup {
 
     public static ObjectNode of(String trustPrincipal, String externalId, String bucketName, String bucketPath) {
         ObjectNode setup = Json.MAPPER.createObjectNode();
-        setup.put("role_arn_pattern", "arn:aws:iam::<accountId>:role/<roleName>");
         setup.set("trust_policy", trustPolicy(trustPrincipal, externalId));
         setup.set("permissions_policy", permissionsPolicy(bucketName, bucketPath));
         return setup;

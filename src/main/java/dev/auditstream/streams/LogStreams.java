@@ -26,6 +26,7 @@ import dev.auditstream.api.Validation;
 import dev.auditstream.destinations.ConfigChecks;
 import dev.auditstream.destinations.Destination;
 import dev.auditstream.destinations.Destinations;
+import dev.auditstream.destinations.S3Setup;
 import dev.auditstream.organizations.Organizations;
 
 /**
@@ -223,6 +224,32 @@ public final class LogStreams {
                 ps.executeUpdate();
             }
             c.commit();
+        }
+    }
+
+    /** Route step for GET /log_streams/{id}/setup: what the customer pastes into AWS for an S3 stream. */
+    public String setup(String id, String organizationId) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("""
+                     SELECT type, config::text FROM log_stream
+                     WHERE id = ? AND (?::text IS NULL OR organization_id = ?)""")) {
+            ps.setString(1, id);
+            ps.setString(2, organizationId);
+            ps.setString(3, organizationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw ApiException.notFound("Log stream", id);
+                }
+                if (!"S3".equals(rs.getString(1))) {
+                    throw ApiException.notFound("Setup for a " + rs.getString(1) + " stream", id);
+                }
+                JsonNode config = Json.object(rs.getString(2).getBytes(StandardCharsets.UTF_8));
+                ObjectNode setup = S3Setup.of(config.path("trustPrincipal").asText(), config.path("externalId").asText(),
+                        config.path("bucketName").asText("<bucket>"), config.path("bucketPath").asText(null));
+                setup.put("role_arn", "arn:aws:iam::" + config.path("accountId").asText("<accountId>") + ":role/"
+                        + config.path("roleName").asText("<roleName>"));
+                return Json.write(setup);
+            }
         }
     }
 

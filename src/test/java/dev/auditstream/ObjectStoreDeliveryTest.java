@@ -1,0 +1,280 @@
+package dev.auditstream;
+
+import static dev.auditstream.StreamApi.inState;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.cloud.storage.Blob;
+import com.google.cloud.storage.BlobId;
+import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.contrib.nio.testing.LocalStorageHelper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import dev.auditstream.destinations.GoogleCloudStorage;
+import dev.auditstream.stores.LoopbackSts;
+import dev.auditstream.stores.S3ProxyServer;
+
+/**
+ * S3 through a real S3 server (s3proxy) and a loopback STS, Google Cloud Storage through Google's in-memory Storage
+ * and, in HMAC mode, through s3proxy as its S3-compatible API: exact keys and bytes, states, restarts.
+ */
+class ObjectStoreDeliveryTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String BUCKET = "audit-bucket";
+    private static final String ACCOUNT = "123456789012";
+
+    private static S3ProxyServer s3;
+    private static LoopbackSts sts;
+    private static Storage gcs;
+    private static RunningService service;
+    private static StreamApi streams;
+
+    @BeforeAll
+    static void start() throws Exception {
+        s3 = S3ProxyServer.start(BUCKET, "gcs-hmac-bucket");
+        sts = LoopbackSts.start();
+        gcs = LocalStorageHelper.getOptions().getService();
+        service = RunningService.start(RunningService.newDataDir("object-stores"), Map.of(
+                "auditstream.s3.endpoint", s3.endpoint().toString(),
+                "auditstream.sts.endpoint", sts.endpoint().toString(),
+                "auditstream.gcs.endpoint", s3.endpoint().toString(),
+                "auditstream.aws.principal-arn", "arn:aws:iam::999999999999:role/auditstream",
+                "auditstream.aws.access-key-id", "service-own-key",
+                "auditstream.aws.secret-access-key", "service-own-secret",
+                "auditstream.delivery.poll-interval", "100",
+                "auditstream.delivery.backoff-base", "PT0.2S",
+                "auditstream.delivery.backoff-max", "PT1S"),
+                Map.of("googleStorageFactory", (GoogleCloudStorage.StorageFactory) key -> gcs));
+        streams = new StreamApi(service);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        service.close();
+        sts.close();
+        s3.close();
+    }
+
+    private static JsonNode s3Stream(String org, String role, String bucket, String path) throws Exception {
+        return streams.create(org, "S3", "{\"accountId\":\"" + ACCOUNT + "\",\"roleName\":\"" + role
+                + "\",\"bucketName\":\"" + bucket + "\"" + (path == null ? "" : ",\"bucketPath\":\"" + path + "\"")
+                + "}");
+    }
+
+    @Test
+    void s3ObjectsLandWithExactKeysAndBytesThroughTheAssumedRole() throws Exception {
+        String org = service.createOrganization("S3 Org");
+        JsonNode stream = s3Stream(org, "audit-writer", BUCKET, "/tenant-a/logs/");
+        String id = stream.get("id").asText();
+        String externalId = stream.at("/config/externalId").asText();
+        assertThat(externalId).startsWith("auditstream-");
+        assertThat(stream.at("/config/trustPrincipal").asText()).isEqualTo("arn:aws:iam::999999999999:role/auditstream");
+        assertThat(s3Stream(org, "other", BUCKET, null).at("/config/externalId").asText()).isNotEqualTo(externalId);
+
+        List<String> sent = streams.send(org, "s3", 3);
+        awaitKeys(BUCKET, "tenant-a/logs/", 3);
+
+        for (String action : sent) {
+            String event = service.storedEvent(action);
+            JsonNode json = TestJson.read(event);
+            String accepted = acceptedAt(json.get("id").asText());
+            String key = s3.keys(BUCKET).stream().filter(k -> k.startsWith("tenant-a/logs/" + accepted.substring(0, 10)
+                    + "/" + accepted + "_")).filter(k -> {
+                        try {
+                            return TestJson.read(s3.content(BUCKET, k)).get("id").asText().equals(json.get("id").asText());
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }).findFirst().orElseThrow();
+            assertThat(key).matches("tenant-a/logs/\\d{4}-\\d{2}-\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z_[0-9a-f]{12}\\.json");
+            assertThat(s3.content(BUCKET, key)).isEqualTo(TestJson.MAPPER.writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(TestJson.read(event)));
+        }
+        Map<String, String> assumed = sts.requests().stream()
+                .filter(r -> ("auditstream-" + id).equals(r.get("RoleSessionName"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no AssumeRole for " + id + " in " + sts.requests()));
+        assertThat(assumed).containsEntry("Action", "AssumeRole")
+                .containsEntry("RoleArn", "arn:aws:iam::" + ACCOUNT + ":role/audit-writer")
+                .containsEntry("ExternalId", externalId)
+                .containsEntry("RoleSessionName", "auditstream-" + id);
+        assertThat(assumed.get("Authorization")).contains("Credential=service-own-key/");
+
+        JsonNode setup = TestJson.read(service.get("/log_streams/" + id + "/setup").body());
+        assertThat(setup.at("/trust_policy/Statement/0/Principal/AWS").asText())
+                .isEqualTo("arn:aws:iam::999999999999:role/auditstream");
+        assertThat(setup.at("/trust_policy/Statement/0/Condition/StringEquals/sts:ExternalId").asText())
+                .isEqualTo(externalId);
+        assertThat(setup.at("/permissions_policy/Statement/0/Resource/0").asText())
+                .isEqualTo("arn:aws:s3:::" + BUCKET + "/tenant-a/logs/*");
+        assertThat(setup.get("role_arn").asText()).isEqualTo("arn:aws:iam::" + ACCOUNT + ":role/audit-writer");
+    }
+
+    @Test
+    void theServerChecksContentMd5() throws Exception {
+        byte[] body = "{\"id\":\"x\"}".getBytes(StandardCharsets.UTF_8);
+        String wrong = Base64.getEncoder().encodeToString(MessageDigest.getInstance("MD5")
+                .digest("another body".getBytes(StandardCharsets.UTF_8)));
+        try (S3Client client = S3Client.builder().endpointOverride(s3.endpoint()).forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(S3ProxyServer.IDENTITY, S3ProxyServer.CREDENTIAL))).build()) {
+            assertThatThrownBy(() -> client.putObject(b -> b.bucket(BUCKET).key("md5/wrong").contentMD5(wrong),
+                    RequestBody.fromBytes(body)))
+                    .isInstanceOfSatisfying(S3Exception.class,
+                            e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("BadDigest"));
+        }
+        assertThat(s3.keys(BUCKET)).doesNotContain("md5/wrong");
+    }
+
+    @Test
+    void aMissingBucketMakesTheStreamInvalid() throws Exception {
+        String org = service.createOrganization("No Bucket Org");
+        String id = s3Stream(org, "audit-writer", "no-such-bucket", null).get("id").asText();
+        streams.send(org, "nobucket", 1);
+        JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+        assertThat(invalid.get("state_reason").asText()).contains("NoSuchBucket");
+    }
+
+    @Test
+    void aRefusedAssumeRoleMakesTheStreamInvalidWithAReasonToActOn() throws Exception {
+        String org = service.createOrganization("Untrusted Org");
+        JsonNode stream = s3Stream(org, "untrusting-role", BUCKET, "untrusted");
+        String id = stream.get("id").asText();
+        sts.trust("some-other-external-id");
+        try {
+            streams.send(org, "untrusted", 1);
+            JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+            assertThat(invalid.get("state_reason").asText())
+                    .contains("arn:aws:iam::" + ACCOUNT + ":role/untrusting-role")
+                    .contains(stream.at("/config/externalId").asText());
+        } finally {
+            sts.trust(null);
+        }
+        assertThat(s3.keys(BUCKET)).noneMatch(k -> k.startsWith("untrusted/"));
+    }
+
+    @Test
+    void whileTheServerIsDownTheStreamIsInErrorAndEverythingArrivesAfter() throws Exception {
+        String org = service.createOrganization("Restart Org");
+        String id = s3Stream(org, "audit-writer", BUCKET, "restart").get("id").asText();
+        streams.send(org, "before", 2);
+        awaitKeys(BUCKET, "restart/", 2);
+
+        s3.stop();
+        try {
+            streams.send(org, "during", 5);
+            streams.awaitStream(id, inState("error"), WAIT);
+        } finally {
+            s3.restart();
+        }
+        streams.awaitStream(id, inState("active"), WAIT);
+        awaitKeys(BUCKET, "restart/", 7);
+        Thread.sleep(500);
+        assertThat(s3.keys(BUCKET).stream().filter(k -> k.startsWith("restart/"))).hasSize(7);
+    }
+
+    @Test
+    void expiringCredentialsAreRefreshed() throws Exception {
+        sts.lifetime(Duration.ofSeconds(62));
+        try {
+            String org = service.createOrganization("Refresh Org");
+            String id = s3Stream(org, "short-lived", BUCKET, "refresh").get("id").asText();
+            streams.send(org, "first", 1);
+            awaitKeys(BUCKET, "refresh/", 1);
+            long assumed = sts.requests().stream().filter(r -> r.get("RoleSessionName").equals("auditstream-" + id)).count();
+            Thread.sleep(3000);
+            streams.send(org, "second", 1);
+            awaitKeys(BUCKET, "refresh/", 2);
+            assertThat(sts.requests().stream().filter(r -> r.get("RoleSessionName").equals("auditstream-" + id)).count())
+                    .isGreaterThan(assumed);
+        } finally {
+            sts.lifetime(Duration.ofHours(1));
+        }
+    }
+
+    @Test
+    void googleCloudStorageObjectsLandWithExactNamesAndBytes() throws Exception {
+        String org = service.createOrganization("GCS Org");
+        String key = "{\"type\":\"service_account\",\"client_email\":\"writer@project.iam.gserviceaccount.com\","
+                + "\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n\"}";
+        JsonNode stream = streams.create(org, "GoogleCloudStorage", "{\"bucketName\":\"gcs-bucket\",\"bucketPath\":\"audit\","
+                + "\"serviceAccountKey\":" + TestJson.MAPPER.writeValueAsString(key) + "}");
+        assertThat(stream.at("/config/serviceAccountKey").asText()).startsWith("••••");
+        List<String> sent = streams.send(org, "gcs", 2);
+
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<Blob> blobs = List.of();
+        while (blobs.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            blobs = gcsBlobs("gcs-bucket", "audit/");
+        }
+        assertThat(blobs).hasSize(2);
+        for (String action : sent) {
+            String event = service.storedEvent(action);
+            String id = TestJson.read(event).get("id").asText();
+            Blob blob = blobs.stream().filter(b -> content(b).contains(id)).findFirst().orElseThrow();
+            assertThat(blob.getName()).matches("audit/\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z_[0-9a-f]{12}\\.json");
+            assertThat(content(blob))
+                    .isEqualTo(TestJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(TestJson.read(event)));
+        }
+    }
+
+    @Test
+    void googleCloudStorageHmacKeysGoThroughTheS3CompatibleApi() throws Exception {
+        String org = service.createOrganization("GCS HMAC Org");
+        streams.create(org, "GoogleCloudStorage", "{\"bucketName\":\"gcs-hmac-bucket\",\"accessKeyId\":\""
+                + S3ProxyServer.IDENTITY + "\",\"secretAccessKey\":\"" + S3ProxyServer.CREDENTIAL + "\"}");
+        streams.send(org, "hmac", 2);
+        awaitKeys("gcs-hmac-bucket", "", 2);
+        assertThat(s3.keys("gcs-hmac-bucket")).allMatch(k -> k.matches("\\d{4}-\\d{2}-\\d{2}T[^/]+Z_[0-9a-f]{12}\\.json"));
+    }
+
+    /** Read by name: the in-memory Storage does not find blobs by the generation a listing reports. */
+    private static String content(Blob blob) {
+        return new String(gcs.readAllBytes(BlobId.of(blob.getBucket(), blob.getName())), StandardCharsets.UTF_8);
+    }
+
+    private static List<Blob> gcsBlobs(String bucket, String prefix) {
+        List<Blob> list = new java.util.ArrayList<>();
+        gcs.list(bucket, Storage.BlobListOption.prefix(prefix)).iterateAll().forEach(list::add);
+        return list;
+    }
+
+    private static void awaitKeys(String bucket, String prefix, int count) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (s3.keys(bucket).stream().filter(k -> k.startsWith(prefix)).count() < count
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(s3.keys(bucket).stream().filter(k -> k.startsWith(prefix))).hasSize(count);
+    }
+
+    /** The accept time the service used for the event's key: the timestamp of its ULID. */
+    private static String acceptedAt(String ulid) {
+        String alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        long millis = 0;
+        for (char c : ulid.substring(0, 10).toCharArray()) {
+            millis = millis * 32 + alphabet.indexOf(c);
+        }
+        return dev.auditstream.api.Timestamps.iso(java.time.Instant.ofEpochMilli(millis));
+    }
+}
