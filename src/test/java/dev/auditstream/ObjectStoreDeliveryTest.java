@@ -212,6 +212,49 @@ class ObjectStoreDeliveryTest {
     }
 
     @Test
+    void killedMidUploadEveryEventArrivesAfterTheRestartAsOneObjectEach() throws Exception {
+        java.nio.file.Path dataDir = RunningService.newDataDir("s3-crash");
+        Map<String, String> ownCredentials = Map.of(
+                "auditstream.s3.endpoint", s3.endpoint().toString(),
+                "auditstream.s3.assume-role", "false",
+                "auditstream.aws.access-key-id", S3ProxyServer.IDENTITY,
+                "auditstream.aws.secret-access-key", S3ProxyServer.CREDENTIAL,
+                "auditstream.delivery.poll-interval", "100",
+                "auditstream.delivery.lease-seconds", "3");
+        String org;
+        String streamId;
+        try (RunningService first = RunningService.start(dataDir, ownCredentials)) {
+            org = first.createOrganization("Crash Upload Org");
+            StreamApi api = new StreamApi(first);
+            streamId = api.create(org, "S3", "{\"bucketName\":\"" + BUCKET + "\",\"bucketPath\":\"crash\"}")
+                    .get("id").asText();
+            api.patch(streamId, "{\"state\":\"inactive\"}");
+            new EventSender(first.uri("/audit_logs/events"), org).run(8, 250);
+        }
+        Map<String, String> env = new java.util.HashMap<>();
+        ownCredentials.forEach((k, v) -> env.put(k.toUpperCase().replace('.', '_').replace('-', '_'), v));
+        try (ChildService child = ChildService.start(dataDir, "s3-crashing", env)) {
+            var resumed = RunningService.sendRaw(java.net.http.HttpRequest.newBuilder(child.uri("/log_streams/" + streamId))
+                    .header("Authorization", "Bearer " + RunningService.API_KEY)
+                    .header("Content-Type", "application/json")
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"state\":\"active\"}")).build());
+            assertThat(resumed.statusCode()).isEqualTo(200);
+            while (s3.keys(BUCKET).stream().filter(k -> k.startsWith("crash/")).count() < 300) {
+                Thread.sleep(5);
+            }
+            child.kill();
+        }
+        assertThat(s3.keys(BUCKET).stream().filter(k -> k.startsWith("crash/")).count()).isLessThan(2000);
+
+        try (RunningService restarted = RunningService.start(dataDir, ownCredentials)) {
+            awaitKeys(BUCKET, "crash/", 2000);
+            Thread.sleep(500);
+            // a retried batch writes the same keys again: overwrites, never a second object
+            assertThat(s3.keys(BUCKET).stream().filter(k -> k.startsWith("crash/"))).hasSize(2000);
+        }
+    }
+
+    @Test
     void googleCloudStorageObjectsLandWithExactNamesAndBytes() throws Exception {
         String org = service.createOrganization("GCS Org");
         String key = "{\"type\":\"service_account\",\"client_email\":\"writer@project.iam.gserviceaccount.com\","

@@ -2,6 +2,7 @@ package dev.auditstream.stores;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.gaul.s3proxy.AuthenticationType;
@@ -9,6 +10,7 @@ import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
+import org.jclouds.blobstore.domain.PageSet;
 import org.jclouds.blobstore.domain.StorageMetadata;
 import org.jclouds.blobstore.options.ListContainerOptions;
 
@@ -72,9 +74,21 @@ public final class S3ProxyServer implements AutoCloseable {
         return blobs.getBlobStore();
     }
 
+    /** Every key in the bucket (listings come in pages of 1,000). */
     public List<String> keys(String bucket) {
-        return store().list(bucket, ListContainerOptions.Builder.recursive()).stream()
-                .map(StorageMetadata::getName).filter(name -> !name.endsWith("/")).sorted().toList();
+        List<String> keys = new ArrayList<>();
+        String marker = null;
+        do {
+            ListContainerOptions options = ListContainerOptions.Builder.recursive();
+            if (marker != null) {
+                options.afterMarker(marker);
+            }
+            PageSet<? extends StorageMetadata> page = store().list(bucket, options);
+            page.stream().map(StorageMetadata::getName).filter(name -> !name.endsWith("/")).forEach(keys::add);
+            marker = page.getNextMarker();
+        } while (marker != null);
+        keys.sort(null);
+        return keys;
     }
 
     public String content(String bucket, String key) throws Exception {
