@@ -39,6 +39,8 @@ public final class LogStreams {
     private static final Set<String> PATCH_FIELDS = Set.of("name", "config", "filters", "state");
     private static final String PAUSED = "Paused.";
     private static final String INCOMPLETE = "Configuration incomplete: missing ";
+    /** The stream, within the organization the request names (if it names one); see {@link #bindScope}. */
+    private static final String IN_SCOPE = "id = ? AND (?::text IS NULL OR organization_id = ?)";
 
     private final DataSource dataSource;
     private final Destinations destinations;
@@ -189,10 +191,8 @@ public final class LogStreams {
     public void delete(String id, String organizationId) throws SQLException {
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement(
-                     "DELETE FROM log_stream WHERE id = ? AND (?::text IS NULL OR organization_id = ?)")) {
-            ps.setString(1, id);
-            ps.setString(2, organizationId);
-            ps.setString(3, organizationId);
+                     "DELETE FROM log_stream WHERE " + IN_SCOPE)) {
+            bindScope(ps, id, organizationId);
             if (ps.executeUpdate() == 0) {
                 throw ApiException.notFound("Log stream", id);
             }
@@ -230,12 +230,9 @@ public final class LogStreams {
     /** Route step for GET /log_streams/{id}/setup: what the customer pastes into AWS for an S3 stream. */
     public String setup(String id, String organizationId) throws SQLException {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("""
-                     SELECT type, config::text FROM log_stream
-                     WHERE id = ? AND (?::text IS NULL OR organization_id = ?)""")) {
-            ps.setString(1, id);
-            ps.setString(2, organizationId);
-            ps.setString(3, organizationId);
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT type, config::text FROM log_stream WHERE " + IN_SCOPE)) {
+            bindScope(ps, id, organizationId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     throw ApiException.notFound("Log stream", id);
@@ -268,12 +265,10 @@ public final class LogStreams {
 
     /** The stream's row, locked, or 404 — also when it belongs to another organization than the one named. */
     private static Map<String, Object> lockedRow(Connection c, String id, String organizationId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT organization_id, type, state, state_reason, config::text, secrets FROM log_stream
-                WHERE id = ? AND (?::text IS NULL OR organization_id = ?) FOR UPDATE""")) {
-            ps.setString(1, id);
-            ps.setString(2, organizationId);
-            ps.setString(3, organizationId);
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT organization_id, type, state, state_reason, config::text, secrets FROM log_stream WHERE "
+                        + IN_SCOPE + " FOR UPDATE")) {
+            bindScope(ps, id, organizationId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     throw ApiException.notFound("Log stream", id);
@@ -288,6 +283,12 @@ public final class LogStreams {
                 return row;
             }
         }
+    }
+
+    private static void bindScope(PreparedStatement ps, String id, String organizationId) throws SQLException {
+        ps.setString(1, id);
+        ps.setString(2, organizationId);
+        ps.setString(3, organizationId);
     }
 
     /**
