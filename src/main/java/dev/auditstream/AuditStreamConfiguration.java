@@ -28,6 +28,7 @@ import dev.auditstream.destinations.GoogleCloudStorage;
 import dev.auditstream.destinations.S3;
 import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
+import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
@@ -74,6 +75,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("actionSchemas",
                 new ActionSchemas(database.dataSource(), settings.duration("auditstream.schemas.cache-for")));
         registry.bind("eventValidator", new EventValidator());
+        registry.bind("eventQueries", new EventQueries(database.dataSource()));
 
         EventLog eventLog = new EventLog(database.dataSource(), metrics,
                 settings.integer("auditstream.ingest.writers"),

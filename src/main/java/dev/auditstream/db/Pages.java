@@ -96,7 +96,8 @@ public final class Pages {
                 .append(",\"after\":").append(quoted(afterCursor)).append("}}").toString();
     }
 
-    private static int limit(String limit) {
+    /** {@code limit} as the API takes it: 1 to 100, 10 when absent. */
+    public static int limit(String limit) {
         if (limit == null || limit.isBlank()) {
             return DEFAULT_LIMIT;
         }
