@@ -30,6 +30,7 @@ import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
+import dev.auditstream.exports.Exports;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
 import dev.auditstream.schemas.ActionSchemas;
@@ -116,8 +117,12 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                         storage != null ? storage : GoogleCloudStorage.googleStorage(gcsEndpoint), gcsEndpoint)));
         registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
                 uploads * settings.integer("auditstream.delivery.workers")));
-        StreamSecrets secrets = new StreamSecrets(SecretBox.load(settings.optional("auditstream.secret-key").orElse(null),
-                database.embedded(), settings.dataDir()));
+        SecretBox box = SecretBox.load(settings.optional("auditstream.secret-key").orElse(null), database.embedded(),
+                settings.dataDir());
+        StreamSecrets secrets = new StreamSecrets(box);
+        registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
+                box.derive("export download links"), settings.string("auditstream.public-url"),
+                settings.duration("auditstream.exports.link-lifetime")));
         int maxBatch = settings.integer("auditstream.delivery.max-batch");
         StreamStates states = new StreamStates(dataSource,
                 settings.duration("auditstream.delivery.backoff-base"),

@@ -12,7 +12,7 @@ import org.apache.camel.support.DefaultHeaderFilterStrategy;
  */
 public final class ResponseHeaders extends DefaultHeaderFilterStrategy {
 
-    private static final Set<String> SENT = Set.of("content-type", "x-request-id", "retry-after", "location");
+    private static final Set<String> SENT = Set.of("content-type", "content-disposition", "x-request-id", "retry-after", "location");
 
     @Override
     public boolean applyFilterToCamelHeaders(String headerName, Object headerValue, Exchange exchange) {

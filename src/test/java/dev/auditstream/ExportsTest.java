@@ -1,0 +1,154 @@
+package dev.auditstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.workos.WorkOS;
+import com.workos.models.AuditLogExport;
+import com.workos.types.AuditLogExportState;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Exports through WorkOS's SDK: pending, then ready with a signed link to a CSV that holds exactly the events. */
+class ExportsTest {
+
+    private static RunningService service;
+    private static WorkOS workos;
+    private static String org;
+
+    @BeforeAll
+    static void start() throws Exception {
+        service = RunningService.start(RunningService.newDataDir("exports"));
+        workos = WorkOS.builder().apiKey(RunningService.API_KEY).apiBaseUrl(service.baseUrl()).build();
+        org = service.createOrganization("Exported");
+        for (int day = 1; day <= 5; day++) {
+            String body = TestJson.event(org, day % 2 == 0 ? "user.signed_in" : "invoice.paid")
+                    .replace("2024-01-15T10:30:00.000Z", "2024-02-0" + day + "T08:00:00.000Z")
+                    .replace("\"user_456\"", "\"actor_" + day + "\"")
+                    .replace("\"type\":\"user\"}]", "\"type\":\"" + (day <= 2 ? "team" : "user") + "\"}]")
+                    .replace("\"Chrome/91.0\"}}}", "\"Chrome/91.0\"},\"metadata\":{\"day\":" + day + ",\"note\":\"a, \\\"quoted\\\" value\"}}}");
+            assertThat(service.post("/audit_logs/events", body).statusCode()).as(body).isEqualTo(200);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        service.close();
+    }
+
+    @Test
+    void theSdkCreatesAnExportThatBecomesACsvOfTheEvents() throws Exception {
+        AuditLogExport created = workos.getAuditLogs().createExport(org,
+                OffsetDateTime.parse("2024-02-01T00:00:00Z"), OffsetDateTime.parse("2024-03-01T00:00:00Z"));
+        assertThat(created.getId()).startsWith("audit_log_export_");
+        assertThat(created.getState()).isEqualTo(AuditLogExportState.Pending);
+
+        AuditLogExport ready = awaitReady(created.getId());
+        List<CSVRecord> rows = csv(ready.getUrl());
+        assertThat(rows).hasSize(5);
+        CSVRecord third = rows.get(2);
+        JsonNode stored = TestJson.read(storedById(third.get("id")));
+        assertThat(third.get("occurred_at")).isEqualTo("2024-02-03T08:00:00.000Z");
+        assertThat(third.get("actor_id")).isEqualTo("actor_3");
+        assertThat(third.get("actor_name")).isEqualTo("Jon Smith");
+        assertThat(TestJson.read(third.get("targets"))).isEqualTo(stored.get("targets"));
+        assertThat(TestJson.read(third.get("metadata"))).isEqualTo(stored.get("metadata"));
+        assertThat(third.get("location")).isEqualTo("192.168.1.1");
+        assertThat(third.get("user_agent")).isEqualTo("Chrome/91.0");
+    }
+
+    @Test
+    void filtersChooseTheRows() throws Exception {
+        assertThat(exportedActors("\"actions\":[\"user.signed_in\"]")).containsExactly("actor_2", "actor_4");
+        assertThat(exportedActors("\"actor_ids\":[\"actor_1\",\"actor_5\"]")).containsExactly("actor_1", "actor_5");
+        assertThat(exportedActors("\"targets\":[\"team\"]")).containsExactly("actor_1", "actor_2");
+        assertThat(exportedActors("\"actor_names\":[\"Nobody\"]")).isEmpty();
+        String narrow = "\"range_start\":\"2024-02-02T00:00:00Z\",\"range_end\":\"2024-02-04T00:00:00Z\"";
+        JsonNode export = TestJson.read(service.post("/audit_logs/exports", "{\"organization_id\":\"" + org + "\","
+                + narrow + "}").body());
+        assertThat(csv(awaitReady(export.get("id").asText()).getUrl())).extracting(r -> r.get("actor_id"))
+                .containsExactly("actor_2", "actor_3");
+    }
+
+    @Test
+    void anotherOrganizationsExportAndBadLinksAreRefused() throws Exception {
+        String other = service.createOrganization("Not Yours");
+        JsonNode export = TestJson.read(service.post("/audit_logs/exports", "{\"organization_id\":\"" + org
+                + "\",\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\"}").body());
+        String id = export.get("id").asText();
+        assertThat(service.get("/audit_logs/exports/" + id + "?organization_id=" + other).statusCode()).isEqualTo(404);
+        assertThat(service.get("/audit_logs/exports/audit_log_export_missing").statusCode()).isEqualTo(404);
+
+        String url = awaitReady(id).getUrl();
+        HttpResponse<String> tampered = RunningService.sendRaw(HttpRequest.newBuilder(
+                URI.create(url.replaceAll("signature=.", "signature=A"))).build());
+        assertThat(tampered.statusCode()).isEqualTo(403);
+        HttpResponse<String> stretched = RunningService.sendRaw(HttpRequest.newBuilder(
+                URI.create(url.replaceAll("expires=\\d+", "expires=99999999999"))).build());
+        assertThat(stretched.statusCode()).isEqualTo(403);
+
+        HttpResponse<String> badRange = service.post("/audit_logs/exports", "{\"organization_id\":\"" + org
+                + "\",\"range_start\":\"2024-02-01T00:00:00Z\"}");
+        assertThat(badRange.statusCode()).isEqualTo(422);
+        assertThat(TestJson.read(badRange.body()).at("/errors/0/field").asText()).isEqualTo("range_end");
+    }
+
+    private static List<String> exportedActors(String filter) throws Exception {
+        JsonNode export = TestJson.read(service.post("/audit_logs/exports", "{\"organization_id\":\"" + org
+                + "\",\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\"," + filter + "}")
+                .body());
+        List<String> actors = new ArrayList<>();
+        csv(awaitReady(export.get("id").asText()).getUrl()).forEach(r -> actors.add(r.get("actor_id")));
+        return actors;
+    }
+
+    private static AuditLogExport awaitReady(String id) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        AuditLogExport export = workos.getAuditLogs().getExport(id);
+        while (export.getState() != AuditLogExportState.Ready && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            export = workos.getAuditLogs().getExport(id);
+        }
+        assertThat(export.getState()).isEqualTo(AuditLogExportState.Ready);
+        assertThat(export.getUrl()).startsWith(service.baseUrl() + "/exports/" + id + "/audit_logs_export.csv?");
+        return export;
+    }
+
+    /** Downloads without the API key: the link's signature is the authorization. */
+    private static List<CSVRecord> csv(String url) throws Exception {
+        HttpResponse<String> response = RunningService.sendRaw(HttpRequest.newBuilder(URI.create(url)).build());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");
+        assertThat(response.headers().firstValue("Content-Disposition").orElse("")).contains("audit_logs_export.csv");
+        try (CSVParser parser = CSVParser.parse(new StringReader(response.body()),
+                CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get())) {
+            assertThat(parser.getHeaderNames()).containsExactly("id", "action", "occurred_at", "actor_id", "actor_type",
+                    "actor_name", "targets", "location", "user_agent", "metadata");
+            return parser.getRecords();
+        }
+    }
+
+    private static String storedById(String id) throws Exception {
+        try (var c = service.dataSource().getConnection();
+             var ps = c.prepareStatement("SELECT event FROM audit_event WHERE id = ?")) {
+            ps.setString(1, id);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+}
