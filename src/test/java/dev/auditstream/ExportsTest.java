@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.workos.WorkOS;
@@ -104,6 +105,48 @@ class ExportsTest {
                 + "\",\"range_start\":\"2024-02-01T00:00:00Z\"}");
         assertThat(badRange.statusCode()).isEqualTo(422);
         assertThat(TestJson.read(badRange.body()).at("/errors/0/field").asText()).isEqualTo("range_end");
+    }
+
+    @Test
+    void aLargeExportRunsInAFixedHeap() throws Exception {
+        java.nio.file.Path dataDir = RunningService.newDataDir("large-export");
+        String big;
+        try (RunningService first = RunningService.start(dataDir)) {
+            big = first.createOrganization("Large");
+            first.execute("""
+                    INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id, actor_name,
+                                             target_ids, target_types, event)
+                    SELECT '%s', lpad(n::text, 26, '0'), 'user.signed_in', '2024-03-01'::timestamptz + n * interval '1 second',
+                           now(), 'user_' || (n %% 100), 'User', '{t_1}', '{user}',
+                           '{"id":"' || lpad(n::text, 26, '0') || '","action":"user.signed_in","targets":[{"id":"t_1","type":"user"}],'
+                           || '"actor":{"id":"user_' || (n %% 100) || '","type":"user","name":"User"},'
+                           || '"context":{"location":"10.0.0.1","user_agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"},'
+                           || '"occurred_at":"2024-03-01T00:00:00.000Z","metadata":{"request_id":"' || md5(n::text) || '"}}'
+                    FROM generate_series(1, 200000) AS n""".formatted(big));
+        }
+        // the heap is far smaller than the CSV (about 70 MB): only streaming fits
+        try (ChildService child = ChildService.start(dataDir, "large-export", Map.of("JAVA_TOOL_OPTIONS", "-Xmx128m"))) {
+            HttpResponse<String> created = RunningService.sendRaw(HttpRequest.newBuilder(child.uri("/audit_logs/exports"))
+                    .header("Authorization", "Bearer " + RunningService.API_KEY).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"organization_id\":\"" + big
+                            + "\",\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\"}"))
+                    .build());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            String id = TestJson.read(created.body()).get("id").asText();
+            JsonNode export = TestJson.read(created.body());
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (!export.get("state").asText().equals("ready") && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                export = TestJson.read(RunningService.sendRaw(HttpRequest.newBuilder(child.uri("/audit_logs/exports/" + id))
+                        .header("Authorization", "Bearer " + RunningService.API_KEY).build()).body());
+            }
+            assertThat(export.get("state").asText()).isEqualTo("ready");
+            String url = export.get("url").asText().replaceFirst("http://localhost:\\d+", child.uri("").toString());
+            HttpResponse<java.util.stream.Stream<String>> download = java.net.http.HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofLines());
+            assertThat(download.statusCode()).isEqualTo(200);
+            assertThat(download.body().count()).isEqualTo(200_001);
+        }
     }
 
     private static List<String> exportedActors(String filter) throws Exception {
