@@ -33,6 +33,7 @@ import dev.auditstream.events.EventValidator;
 import dev.auditstream.exports.Exports;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
+import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
 import dev.auditstream.streams.DeliveryFailures;
 import dev.auditstream.streams.DeliveryHistory;
@@ -123,6 +124,10 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
                 box.derive("export download links"), settings.string("auditstream.public-url"),
                 settings.duration("auditstream.exports.link-lifetime")));
+        registry.bind("portal", new Portal(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
+                box.derive("portal links"), settings.string("auditstream.public-url"),
+                settings.duration("auditstream.portal.link-lifetime"),
+                settings.duration("auditstream.portal.session-lifetime")));
         int maxBatch = settings.integer("auditstream.delivery.max-batch");
         StreamStates states = new StreamStates(dataSource,
                 settings.duration("auditstream.delivery.backoff-base"),

@@ -36,6 +36,9 @@ class RouteDefinitionsTest {
         assertThat(routes).hasSizeGreaterThanOrEqualTo(13);
         for (RouteDefinition route : routes) {
             assertThat(route.hasCustomIdAssigned()).as("route from %s", route.getInput().getUri()).isTrue();
+            if (Boolean.TRUE.equals(route.isRest())) {
+                continue; // generated from a rest verb (which has the id): its one step calls the route it names
+            }
             for (ProcessorDefinition<?> step : route.getOutputs()) {
                 assertThat(step.hasCustomIdAssigned()).as("%s step %s", route.getRouteId(), step).isTrue();
             }

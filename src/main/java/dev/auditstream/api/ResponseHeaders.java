@@ -12,7 +12,8 @@ import org.apache.camel.support.DefaultHeaderFilterStrategy;
  */
 public final class ResponseHeaders extends DefaultHeaderFilterStrategy {
 
-    private static final Set<String> SENT = Set.of("content-type", "content-disposition", "x-request-id", "retry-after", "location");
+    private static final Set<String> SENT = Set.of("content-type", "content-disposition", "x-request-id", "retry-after", "location",
+            "set-cookie", "cache-control", "content-security-policy");
 
     @Override
     public boolean applyFilterToCamelHeaders(String headerName, Object headerValue, Exchange exchange) {
