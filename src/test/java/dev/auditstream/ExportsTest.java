@@ -108,6 +108,18 @@ class ExportsTest {
     }
 
     @Test
+    void aPendingExportWhoseWriterDiedIsPickedUpAgain() throws Exception {
+        // as a killed instance leaves it: pending, leased to a writer that is gone, some chunks already written
+        service.execute("INSERT INTO audit_log_export (id, organization_id, filters, state, lease_owner, lease_until) "
+                + "VALUES ('audit_log_export_orphan', '" + org + "', '{\"range_start\":\"2024-01-01T00:00:00.000Z\","
+                + "\"range_end\":\"2025-01-01T00:00:00.000Z\"}', 'pending', 'instance-gone', now() - interval '1 minute')");
+        service.execute("INSERT INTO audit_log_export_chunk (export_id, n, data) VALUES ('audit_log_export_orphan', 0, "
+                + "'half-written'::bytea)");
+
+        assertThat(csv(awaitReady("audit_log_export_orphan").getUrl())).hasSize(5);
+    }
+
+    @Test
     void aLargeExportRunsInAFixedHeap() throws Exception {
         java.nio.file.Path dataDir = RunningService.newDataDir("large-export");
         String big;
