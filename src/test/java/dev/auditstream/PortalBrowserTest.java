@@ -50,13 +50,13 @@ class PortalBrowserTest {
         receiver.start();
         try (RunningService service = RunningService.start(RunningService.newDataDir("portal-browser"), Map.of(
                 "auditstream.allow-private-destinations", "true",
-                "auditstream.portal.link-lifetime", "PT8S"))) {
+                "auditstream.portal.link-lifetime", "PT20S"))) {
             String org = service.createOrganization("Acme Security");
             String other = service.createOrganization("Another Customer");
             String othersStream = new StreamApi(service).create(other, "Datadog", "{\"apiKey\":\"dd-other-000000000\"}")
                     .get("id").asText();
             String expired = link(service, org);
-            Thread.sleep(8100);
+            Thread.sleep(20_100);
             String valid = link(service, org);
 
             Path screenshots = Path.of("target", "portal-screenshots").toAbsolutePath();

@@ -8,9 +8,7 @@ import java.io.OutputStreamWriter;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,14 +19,11 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,6 +34,7 @@ import org.apache.commons.csv.CSVPrinter;
 import org.apache.camel.Exchange;
 
 import dev.auditstream.api.ApiException;
+import dev.auditstream.api.Hmac;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
@@ -284,14 +280,7 @@ public final class Exports {
     }
 
     private String sign(String id, long until) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(linkKey, "HmacSHA256"));
-            return Base64.getUrlEncoder().withoutPadding()
-                    .encodeToString(mac.doFinal((id + "." + until).getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-            throw new IllegalStateException(e);
-        }
+        return Hmac.urlSafe(linkKey, (id + "." + until).getBytes(StandardCharsets.UTF_8));
     }
 
     private static void strings(JsonNode request, String member, ObjectNode filters, Validation errors) {

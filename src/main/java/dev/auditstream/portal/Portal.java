@@ -5,9 +5,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,8 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,6 +26,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 import dev.auditstream.api.ApiException;
+import dev.auditstream.api.Hmac;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
@@ -220,14 +217,7 @@ public final class Portal {
     }
 
     private String sign(String payload) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return Base64.getUrlEncoder().withoutPadding()
-                    .encodeToString(mac.doFinal(payload.getBytes(StandardCharsets.US_ASCII)));
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-            throw new IllegalStateException(e);
-        }
+        return Hmac.urlSafe(key, payload.getBytes(StandardCharsets.US_ASCII));
     }
 
     private static String cookie(String header) {

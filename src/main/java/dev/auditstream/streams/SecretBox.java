@@ -11,9 +11,10 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 import javax.crypto.Cipher;
-import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+
+import dev.auditstream.api.Hmac;
 
 /** AES-256-GCM for stream secrets at rest: a random 12-byte nonce per value, stored before the ciphertext. */
 public final class SecretBox {
@@ -62,13 +63,7 @@ public final class SecretBox {
 
     /** A key for another purpose (e.g. signing download links), derived from this one. */
     public byte[] derive(String purpose) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
-            return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return Hmac.sha256(key.getEncoded(), purpose.getBytes(StandardCharsets.UTF_8));
     }
 
     public byte[] seal(byte[] plain) {
