@@ -40,6 +40,7 @@ import dev.auditstream.streams.DeliveryHistory;
 import dev.auditstream.streams.DeliveryOutcomes;
 import dev.auditstream.streams.DeliveryTargets;
 import dev.auditstream.streams.EventBatches;
+import dev.auditstream.streams.LeaseRelease;
 import dev.auditstream.streams.LogStreams;
 import dev.auditstream.streams.SecretBox;
 import dev.auditstream.streams.StreamGauges;
@@ -140,6 +141,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
                 registry.lookupByNameAndType("organizations", Organizations.class), states));
         registry.bind("streamWorkers", workers);
+        // stopped before the database (services stop in reverse order), after the routes have drained
+        context.addService(new LeaseRelease(dataSource, workers), true, true);
         registry.bind("deliveryTargets", new DeliveryTargets(secrets));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));

@@ -127,6 +127,41 @@ class StreamCrashAndScaleOutTest {
         }
     }
 
+    @Test
+    void aStoppedInstanceGivesItsStreamsBackAtOnce() throws Exception {
+        Path dataDir = RunningService.newDataDir("lease-release");
+        try (SplunkHec splunk = SplunkHec.start("tok-release");
+             // this instance claims streams only once, just after it starts: the other one does the delivering
+             RunningService a = RunningService.start(dataDir, Map.of(
+                     "auditstream.allow-private-destinations", "true",
+                     "auditstream.secret-key", SECRET_KEY,
+                     "auditstream.delivery.poll-interval", "3600000"))) {
+            String org = a.createOrganization("Release Org");
+            new StreamApi(a).create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-release\"}");
+            String pgPort = Files.readAllLines(dataDir.resolve("postgres/postmaster.pid")).get(3).trim();
+            splunk.hangNext(1, Duration.ofSeconds(3));
+            try (ChildService b = ChildService.start(RunningService.newDataDir("lease-release-b"), "instance-b", Map.of(
+                    "AUDITSTREAM_DB_URL", "jdbc:postgresql://localhost:" + pgPort + "/postgres",
+                    "AUDITSTREAM_DB_USER", "postgres",
+                    "AUDITSTREAM_SECRET_KEY", SECRET_KEY,
+                    "AUDITSTREAM_ALLOW_PRIVATE_DESTINATIONS", "true",
+                    "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "600",
+                    "AUDITSTREAM_DELIVERY_POLL_INTERVAL", "100"))) {
+                new StreamApi(a).send(org, "released", 3);
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (a.count("SELECT count(*) FROM log_stream WHERE lease_owner IS NOT NULL") == 0
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(a.count("SELECT count(*) FROM log_stream WHERE lease_until > now() + interval '1 minute'"))
+                        .isEqualTo(1);
+                // SIGTERM while B is mid-send: it finishes the batch, then hands the stream back
+            }
+            assertThat(splunk.events()).hasSize(3);
+            assertThat(a.count("SELECT count(*) FROM log_stream WHERE lease_owner IS NOT NULL")).isZero();
+        }
+    }
+
     private static Set<String> distinctMarkers(SplunkHec splunk) {
         Set<String> markers = new HashSet<>();
         splunk.events().forEach(e -> markers.add(e.at("/actor/id").asText()));
