@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.cloud.storage.Blob;
 import com.google.cloud.storage.BlobId;
 import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.contrib.nio.testing.LocalStorageHelper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -266,7 +267,9 @@ class ObjectStoreDeliveryTest {
 
         long deadline = System.nanoTime() + WAIT.toNanos();
         List<Blob> blobs = List.of();
-        while (blobs.size() < 2 && System.nanoTime() < deadline) {
+        // the in-memory store lists an object as soon as its upload opens: wait until both can be read
+        while ((blobs.size() < 2 || !blobs.stream().allMatch(ObjectStoreDeliveryTest::readable))
+                && System.nanoTime() < deadline) {
             Thread.sleep(100);
             blobs = gcsBlobs("gcs-bucket", "audit/");
         }
@@ -289,6 +292,15 @@ class ObjectStoreDeliveryTest {
         streams.send(org, "hmac", 2);
         awaitKeys("gcs-hmac-bucket", "", 2);
         assertThat(s3.keys("gcs-hmac-bucket")).allMatch(k -> k.matches("\\d{4}-\\d{2}-\\d{2}T[^/]+Z_[0-9a-f]{12}\\.json"));
+    }
+
+    private static boolean readable(Blob blob) {
+        try {
+            content(blob);
+            return true;
+        } catch (StorageException notYet) {
+            return false;
+        }
     }
 
     /** Read by name: the in-memory Storage does not find blobs by the generation a listing reports. */

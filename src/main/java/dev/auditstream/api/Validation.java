@@ -1,5 +1,7 @@
 package dev.auditstream.api;
 
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -46,6 +48,19 @@ public final class Validation {
     public String optionalString(JsonNode node, String name, String field) {
         JsonNode value = present(node.get(name));
         return value == null ? null : checkedString(value, field);
+    }
+
+    /** An ISO-8601 date-time with offset; null (and an error) when it is not one. */
+    public OffsetDateTime dateTime(String value, String field) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(value);
+        } catch (DateTimeParseException e) {
+            add(field, "invalid_date", field + " must be an ISO-8601 date-time with offset, e.g. 2024-01-15T10:30:00.000Z.");
+            return null;
+        }
     }
 
     /** Throws the 422 when anything was collected. */

@@ -5,15 +5,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 import javax.sql.DataSource;
 
-import dev.auditstream.api.ApiException;
-import dev.auditstream.api.FieldError;
+import dev.auditstream.api.Validation;
 import dev.auditstream.db.Pages;
 
 /**
@@ -31,16 +29,14 @@ public final class EventQueries {
     /** Route step; list parameters are comma-separated. */
     public String list(String organizationId, String actions, String actorIds, String targetIds, String rangeStart,
                        String rangeEnd, String limit, String after) throws SQLException {
-        List<FieldError> errors = new ArrayList<>();
+        Validation errors = new Validation();
         if (organizationId == null || organizationId.isBlank()) {
-            errors.add(FieldError.of("organization_id", "required", "organization_id is required."));
+            errors.add("organization_id", "required", "organization_id is required.");
         }
-        OffsetDateTime start = time(rangeStart, "range_start", errors);
-        OffsetDateTime end = time(rangeEnd, "range_end", errors);
+        OffsetDateTime start = errors.dateTime(blankToNull(rangeStart), "range_start");
+        OffsetDateTime end = errors.dateTime(blankToNull(rangeEnd), "range_end");
         int size = Pages.limit(limit);
-        if (!errors.isEmpty()) {
-            throw ApiException.invalid(errors);
-        }
+        errors.throwIfAny();
         StringBuilder sql = new StringBuilder("SELECT id, event FROM audit_event WHERE organization_id = ?");
         List<Object> params = new ArrayList<>(List.of(organizationId));
         if (actions != null && !actions.isBlank()) {
@@ -104,15 +100,7 @@ public final class EventQueries {
         return Arrays.stream(list.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toArray(String[]::new);
     }
 
-    private static OffsetDateTime time(String value, String field, List<FieldError> errors) {
-        if (value == null || value.isBlank()) {
-            return null;
-        }
-        try {
-            return OffsetDateTime.parse(value);
-        } catch (DateTimeParseException e) {
-            errors.add(FieldError.of(field, "invalid_date", field + " must be an ISO-8601 date-time with offset."));
-            return null;
-        }
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value;
     }
 }

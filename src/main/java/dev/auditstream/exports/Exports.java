@@ -16,7 +16,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
@@ -74,8 +73,8 @@ public final class Exports {
         Validation errors = new Validation();
         errors.unknownFields(request, FIELDS, "");
         String organizationId = errors.requiredString(request, "organization_id", "organization_id");
-        OffsetDateTime start = time(errors.requiredString(request, "range_start", "range_start"), "range_start", errors);
-        OffsetDateTime end = time(errors.requiredString(request, "range_end", "range_end"), "range_end", errors);
+        OffsetDateTime start = errors.dateTime(errors.requiredString(request, "range_start", "range_start"), "range_start");
+        OffsetDateTime end = errors.dateTime(errors.requiredString(request, "range_end", "range_end"), "range_end");
         if (start != null && end != null && !start.isBefore(end)) {
             errors.add("range_end", "invalid", "range_end must be after range_start.");
         }
@@ -298,18 +297,6 @@ public final class Exports {
             }
         }
         filters.set(member, values);
-    }
-
-    private static OffsetDateTime time(String value, String field, Validation errors) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return OffsetDateTime.parse(value);
-        } catch (DateTimeParseException e) {
-            errors.add(field, "invalid_date", field + " must be an ISO-8601 date-time with offset.");
-            return null;
-        }
     }
 
     /** Bytes in, database rows of up to 1 MB out. */

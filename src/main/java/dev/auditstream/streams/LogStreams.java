@@ -6,7 +6,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -20,7 +19,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.f4b6a3.ulid.UlidCreator;
 
 import dev.auditstream.api.ApiException;
-import dev.auditstream.api.FieldError;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Validation;
 import dev.auditstream.destinations.ConfigChecks;
@@ -201,14 +199,9 @@ public final class LogStreams {
 
     /** Route step for POST /log_streams/{id}/replay: delivers again everything accepted since {@code from}. */
     public void replay(String id, String organizationId, byte[] body) throws SQLException {
-        JsonNode from = Validation.present(Json.object(body).get("from"));
-        OffsetDateTime since;
-        try {
-            since = OffsetDateTime.parse(from == null ? "" : from.asText());
-        } catch (DateTimeParseException e) {
-            throw ApiException.invalid(List.of(FieldError.of("from", "invalid_date",
-                    "from must be an ISO-8601 date-time with offset, e.g. 2024-01-15T10:30:00.000Z.")));
-        }
+        Validation errors = new Validation();
+        OffsetDateTime since = errors.dateTime(errors.requiredString(Json.object(body), "from", "from"), "from");
+        errors.throwIfAny();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             Map<String, Object> row = lockedRow(c, id, organizationId);
