@@ -92,6 +92,10 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
 
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         health.register(new DatabaseHealthCheck(database));
+        GracefulShutdown shutdown = new GracefulShutdown(settings.integer("camel.server.port"),
+                settings.duration("auditstream.shutdown.drain-delay"));
+        context.addLifecycleStrategy(shutdown);
+        health.register(shutdown.readiness());
     }
 
     /** Stream management and the delivery engine's steps. */

@@ -19,10 +19,12 @@ final class ChildService implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final int managementPort;
 
-    private ChildService(Process process, int port) {
+    private ChildService(Process process, int port, int managementPort) {
         this.process = process;
         this.port = port;
+        this.managementPort = managementPort;
     }
 
     /** Starts an instance on its own ports; {@code environment} adds AUDITSTREAM_* settings. */
@@ -41,13 +43,30 @@ final class ChildService implements AutoCloseable {
         env.putAll(environment);
         builder.environment().putAll(env);
         builder.redirectErrorStream(true).redirectOutput(new File(dataDir.toFile(), logName + ".log"));
-        ChildService child = new ChildService(builder.start(), port);
-        child.awaitReady(managementPort);
+        ChildService child = new ChildService(builder.start(), port, managementPort);
+        child.awaitReady();
         return child;
     }
 
     URI uri(String path) {
         return URI.create("http://localhost:" + port + path);
+    }
+
+    URI managementUri(String path) {
+        return URI.create("http://localhost:" + managementPort + path);
+    }
+
+    /** SIGTERM, as Kubernetes stops a pod; returns at once while the instance drains and stops. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to end after {@link #terminate()}; its exit code. */
+    int awaitExit() throws InterruptedException {
+        if (!process.waitFor(90, TimeUnit.SECONDS)) {
+            throw new AssertionError("the service did not stop within 90 s");
+        }
+        return process.exitValue();
     }
 
     /** SIGKILL: no shutdown hook, no draining, leases left to expire. */
@@ -66,7 +85,7 @@ final class ChildService implements AutoCloseable {
         }
     }
 
-    private void awaitReady(int managementPort) throws Exception {
+    private void awaitReady() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -74,7 +93,7 @@ final class ChildService implements AutoCloseable {
             }
             try {
                 HttpResponse<String> ready = RunningService.sendRaw(HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + managementPort + "/observe/health/ready")).build());
+                        managementUri("/observe/health/ready")).build());
                 if (ready.statusCode() == 200) {
                     return;
                 }

@@ -1,0 +1,58 @@
+package dev.auditstream;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An operator's configuration directory (on Kubernetes, a mounted ConfigMap) laid over what the jar ships:
+ * {@code application.properties} there overrides the packaged keys it names, and every {@code *.yaml} there is a
+ * route file that replaces the packaged route file of the same name or, under a new name, adds routes. So the same
+ * jar runs with edited routes, and a file left out of the directory keeps its packaged version.
+ */
+final class ConfigDirectory {
+
+    static final String ENVIRONMENT_VARIABLE = "AUDITSTREAM_CONFIG_DIR";
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigDirectory.class);
+    private static final String PACKAGED_ROUTES = "classpath:routes/";
+
+    private ConfigDirectory() {
+    }
+
+    static void apply(Main main, Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalStateException(ENVIRONMENT_VARIABLE + " is not a directory: " + dir);
+        }
+        Path properties = dir.resolve("application.properties");
+        if (Files.isRegularFile(properties)) {
+            Properties overrides = new Properties();
+            try (Reader reader = Files.newBufferedReader(properties)) {
+                overrides.load(reader);
+            }
+            overrides.stringPropertyNames().forEach(key -> main.addOverrideProperty(key, overrides.getProperty(key)));
+            LOG.info("Configuration from {}: {} properties override the packaged ones", properties, overrides.size());
+        }
+        List<String> routeFiles;
+        try (Stream<Path> files = Files.list(dir)) {
+            routeFiles = files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.endsWith(".yaml") && !name.startsWith("."))
+                    .sorted().toList();
+        }
+        if (!routeFiles.isEmpty()) {
+            main.addOverrideProperty("camel.main.routes-include-pattern",
+                    PACKAGED_ROUTES + "*.yaml,file:" + dir.toAbsolutePath() + "/*.yaml");
+            main.addOverrideProperty("camel.main.routes-exclude-pattern",
+                    routeFiles.stream().map(name -> PACKAGED_ROUTES + name).collect(Collectors.joining(",")));
+            LOG.info("Routes from {}: {} (instead of the packaged files of the same name)", dir, routeFiles);
+        }
+    }
+}
