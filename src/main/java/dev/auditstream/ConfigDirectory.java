@@ -2,9 +2,12 @@ package dev.auditstream;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.net.URI;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -23,7 +26,7 @@ final class ConfigDirectory {
 
     static final String ENVIRONMENT_VARIABLE = "AUDITSTREAM_CONFIG_DIR";
     private static final Logger LOG = LoggerFactory.getLogger(ConfigDirectory.class);
-    private static final String PACKAGED_ROUTES = "classpath:routes/";
+    private static final String PACKAGED_ROUTES_FOLDER = "routes/";
 
     private ConfigDirectory() {
     }
@@ -49,10 +52,26 @@ final class ConfigDirectory {
         }
         if (!routeFiles.isEmpty()) {
             main.addOverrideProperty("camel.main.routes-include-pattern",
-                    PACKAGED_ROUTES + "*.yaml,file:" + dir.toAbsolutePath() + "/*.yaml");
-            main.addOverrideProperty("camel.main.routes-exclude-pattern",
-                    routeFiles.stream().map(name -> PACKAGED_ROUTES + name).collect(Collectors.joining(",")));
+                    "classpath:" + PACKAGED_ROUTES_FOLDER + "*.yaml,file:" + dir.toAbsolutePath() + "/*.yaml");
+            String replaced = routeFiles.stream().map(ConfigDirectory::packagedLocation).filter(Objects::nonNull)
+                    .collect(Collectors.joining(","));
+            if (!replaced.isEmpty()) {
+                main.addOverrideProperty("camel.main.routes-exclude-pattern", replaced);
+            }
             LOG.info("Routes from {}: {} (instead of the packaged files of the same name)", dir, routeFiles);
         }
+    }
+
+    /**
+     * Where Camel finds the packaged route file of this name (a file under the classes directory, or an entry of the
+     * jar as {@code file:/…/auditstream.jar!/routes/x.yaml}), to exclude exactly that one; null if none is packaged.
+     */
+    private static String packagedLocation(String name) {
+        URL url = ConfigDirectory.class.getClassLoader().getResource(PACKAGED_ROUTES_FOLDER + name);
+        if (url == null) {
+            return null;
+        }
+        URI uri = URI.create(url.toString());
+        return "jar".equals(uri.getScheme()) ? uri.getSchemeSpecificPart() : "file:" + uri.getPath();
     }
 }
