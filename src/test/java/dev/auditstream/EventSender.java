@@ -38,10 +38,15 @@ final class EventSender {
 
     /** {@code HTTP_2}: one connection upgraded to cleartext HTTP/2, carrying every client's requests at once. */
     EventSender(URI eventsUri, String organizationId, HttpClient.Version version) {
+        this(eventsUri, organizationId, version, version == HttpClient.Version.HTTP_2 ? "h2-c" : "c");
+    }
+
+    /** With markers {@code <markerPrefix><client>-<n>}, to tell several senders to one organization apart. */
+    EventSender(URI eventsUri, String organizationId, HttpClient.Version version, String markerPrefix) {
         this.eventsUri = eventsUri;
         this.organizationId = organizationId;
         this.http = HttpClient.newBuilder().version(version).connectTimeout(Duration.ofSeconds(5)).build();
-        this.markerPrefix = version == HttpClient.Version.HTTP_2 ? "h2-c" : "c";
+        this.markerPrefix = markerPrefix;
     }
 
     /** Runs {@code clients} threads sending {@code perClient} events each (or until {@link #stop()}). */

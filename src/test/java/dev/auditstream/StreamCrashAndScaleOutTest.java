@@ -2,16 +2,24 @@ package dev.auditstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
 
 import dev.auditstream.receivers.SplunkHec;
@@ -160,6 +168,123 @@ class StreamCrashAndScaleOutTest {
             assertThat(splunk.events()).hasSize(3);
             assertThat(a.count("SELECT count(*) FROM log_stream WHERE lease_owner IS NOT NULL")).isZero();
         }
+    }
+
+    @Test
+    void threeInstancesOneKilledOneStoppedDeliverEveryEventInOrderDuplicatingOnlyTheKilledOnesBatch() throws Exception {
+        Path dataDir = RunningService.newDataDir("three-instances");
+        List<SplunkHec> receivers = new ArrayList<>();
+        List<ChildService> instances = new ArrayList<>();
+        // the database outlives every instance, as a managed PostgreSQL does
+        try (EmbeddedPostgres database = EmbeddedPostgres.builder().setDataDirectory(dataDir.resolve("postgres"))
+                .setCleanDataDirectory(true).start();
+             AutoCloseable stopInstances = () -> {
+                 for (ChildService instance : instances) {
+                     instance.close();
+                 }
+             }) {
+            Map<String, String> shared = Map.of(
+                    "AUDITSTREAM_DB_URL", database.getJdbcUrl("postgres", "postgres"),
+                    "AUDITSTREAM_DB_USER", "postgres",
+                    "AUDITSTREAM_SECRET_KEY", SECRET_KEY,
+                    "AUDITSTREAM_ALLOW_PRIVATE_DESTINATIONS", "true",
+                    "AUDITSTREAM_DELIVERY_MAX_BATCH", "50",
+                    "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "3",
+                    "AUDITSTREAM_DELIVERY_POLL_INTERVAL", "100",
+                    "AUDITSTREAM_SHUTDOWN_DRAIN_DELAY", "PT1S");
+            for (String name : List.of("a", "b", "c")) {
+                instances.add(ChildService.start(Files.createDirectories(dataDir.resolve(name)), name, shared));
+            }
+            ChildService a = instances.get(0);
+            ChildService killed = instances.get(1);
+            ChildService stopped = instances.get(2);
+
+            List<String> orgs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                SplunkHec receiver = SplunkHec.start("tok-" + i);
+                receiver.hangNext(100_000, Duration.ofMillis(20));
+                receivers.add(receiver);
+                HttpResponse<String> org = post(a, "/organizations", "{\"name\":\"Three " + i + "\"}", 201);
+                orgs.add(TestJson.read(org.body()).get("id").asText());
+                post(a, "/log_streams", "{\"organization_id\":\"" + orgs.get(i) + "\",\"type\":\"Splunk\","
+                        + "\"config\":{\"url\":\"" + receiver.baseUrl() + "\",\"token\":\"tok-" + i + "\"}}", 201);
+            }
+
+            // every instance ingests for every organization, each sender marking its events apart
+            ExecutorService pool = Executors.newFixedThreadPool(18);
+            List<List<EventSender>> sendersPerOrg = new ArrayList<>();
+            List<Future<?>> clients = new ArrayList<>();
+            for (String org : orgs) {
+                List<EventSender> senders = new ArrayList<>();
+                for (int n = 0; n < instances.size(); n++) {
+                    EventSender sender = new EventSender(instances.get(n).uri("/audit_logs/events"), org,
+                            HttpClient.Version.HTTP_1_1, "i" + n + "-c");
+                    senders.add(sender);
+                    clients.addAll(sender.start(pool, 2, 200));
+                }
+                sendersPerOrg.add(senders);
+            }
+            for (SplunkHec receiver : receivers) {
+                receiver.awaitEvents(100, WAIT);
+            }
+            killed.kill();
+            Thread.sleep(1000);
+            stopped.terminate();
+            assertThat(stopped.awaitExit()).isIn(0, 143);
+            for (Future<?> client : clients) {
+                client.get(120, TimeUnit.SECONDS);
+            }
+            pool.shutdownNow();
+
+            for (int i = 0; i < orgs.size(); i++) {
+                Set<String> acknowledged = new HashSet<>();
+                for (EventSender sender : sendersPerOrg.get(i)) {
+                    assertThat(sender.acknowledged()).as("instance took events before it went").isNotEmpty();
+                    acknowledged.addAll(sender.acknowledged());
+                }
+                SplunkHec receiver = receivers.get(i);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (!distinctMarkers(receiver).containsAll(acknowledged) && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(distinctMarkers(receiver)).as("stream %d delivered every acknowledged event", i)
+                        .containsAll(acknowledged);
+                Thread.sleep(500);
+                List<String> arrived = receiver.events().stream().map(e -> e.at("/actor/id").asText()).toList();
+                // at-least-once: only the batch the killed instance had in flight (at most one batch of 50) came twice
+                assertThat(arrived.size() - new HashSet<>(arrived).size()).as("stream %d duplicates", i)
+                        .isBetween(0, 50);
+                assertInSendingOrder(arrived);
+            }
+        } finally {
+            receivers.forEach(SplunkHec::close);
+        }
+    }
+
+    /** Each client sent one event after another: their first arrivals keep that order. */
+    private static void assertInSendingOrder(List<String> markers) {
+        Map<String, Integer> lastPerClient = new HashMap<>();
+        Set<String> seen = new HashSet<>();
+        for (String marker : markers) {
+            if (!seen.add(marker)) {
+                continue;
+            }
+            int dash = marker.lastIndexOf('-');
+            int n = Integer.parseInt(marker.substring(dash + 1));
+            Integer previous = lastPerClient.put(marker.substring(0, dash), n);
+            assertThat(previous == null || previous < n).as("%s arrived after a later event of its client", marker)
+                    .isTrue();
+        }
+    }
+
+    private static HttpResponse<String> post(ChildService instance, String path, String json, int status)
+            throws Exception {
+        HttpResponse<String> response = RunningService.sendRaw(java.net.http.HttpRequest.newBuilder(instance.uri(path))
+                .header("Authorization", "Bearer " + RunningService.API_KEY)
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        return response;
     }
 
     private static Set<String> distinctMarkers(SplunkHec splunk) {
