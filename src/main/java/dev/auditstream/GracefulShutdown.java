@@ -20,9 +20,9 @@ import dev.auditstream.api.Json;
 /**
  * Stops an instance without failing a client: when the context is asked to stop (SIGTERM), readiness goes down
  * first and the API keeps serving for the drain delay, long enough for a load balancer to stop sending here, while
- * every HTTP/1 response closes its connection so keep-alive clients reconnect elsewhere. Then Camel stops the routes, which
- * finish the requests and deliveries in flight; a request arriving after its route stopped gets a 503 to retry
- * elsewhere instead of a 404, until the HTTP server closes.
+ * every HTTP/1 response closes its connection so keep-alive clients reconnect elsewhere. Then Camel stops the
+ * routes, which finish the requests and deliveries in flight, while every new request gets a 503 with Retry-After
+ * (JSON, like the API's other errors) until the HTTP server closes.
  */
 public final class GracefulShutdown extends LifecycleStrategySupport {
 
@@ -33,6 +33,7 @@ public final class GracefulShutdown extends LifecycleStrategySupport {
     private final int httpPort;
     private final Duration drainDelay;
     private volatile boolean draining;
+    private volatile boolean refusing;
 
     public GracefulShutdown(int httpPort, Duration drainDelay) {
         this.httpPort = httpPort;
@@ -66,37 +67,37 @@ public final class GracefulShutdown extends LifecycleStrategySupport {
             // a server on a port picked at start-up registers its router under port 0
             router = VertxPlatformHttpRouter.lookup(context, VertxPlatformHttpRouter.PLATFORM_HTTP_ROUTER_NAME_ZERO);
         }
-        router.route().order(Integer.MIN_VALUE).handler(this::closeWhenDraining);
-        // routes run in order: this one is reached only by requests no API route took
-        router.route().order(Integer.MAX_VALUE).handler(this::refuseWhenDraining);
+        // ahead of every API route
+        router.route().order(Integer.MIN_VALUE).handler(this::whileShuttingDown);
     }
 
     @Override
     public void onContextStopping(CamelContext context) {
         draining = true;
-        if (drainDelay.isZero()) {
-            return;
+        if (!drainDelay.isZero()) {
+            LOG.info("Shutting down: readiness is down; serving requests for another {} s before stopping",
+                    drainDelay.toSeconds());
+            try {
+                Thread.sleep(drainDelay.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        LOG.info("Shutting down: readiness is down; serving requests for another {} s before stopping",
-                drainDelay.toSeconds());
-        try {
-            Thread.sleep(drainDelay.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // from here on the routes stop: what is in flight finishes, what arrives is told to retry
+        refusing = true;
     }
 
-    private void closeWhenDraining(RoutingContext request) {
+    private void whileShuttingDown(RoutingContext request) {
+        if (!draining) {
+            request.next();
+            return;
+        }
         // an HTTP/2 connection carries other clients' requests: it is left to close with the server
-        if (draining && request.request().version() != HttpVersion.HTTP_2) {
+        if (request.request().version() != HttpVersion.HTTP_2) {
             request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
             request.addEndHandler(ended -> request.request().connection().close());
         }
-        request.next();
-    }
-
-    private void refuseWhenDraining(RoutingContext request) {
-        if (!draining) {
+        if (!refusing) {
             request.next();
             return;
         }

