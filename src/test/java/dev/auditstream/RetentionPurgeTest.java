@@ -2,13 +2,18 @@ package dev.auditstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
-/** The purge route deletes each organization's events past its own retention, in bounded batches, and nothing else. */
+/**
+ * The purge route deletes each organization's events past its own retention, in bounded batches, and nothing else;
+ * with several instances, one purges at a time.
+ */
 class RetentionPurgeTest {
 
     @Test
@@ -55,6 +60,29 @@ class RetentionPurgeTest {
             }
             assertThat(service.count("SELECT count(*) FROM idempotency_key WHERE key = 'old-key'")).isZero();
             assertThat(service.count("SELECT count(*) FROM idempotency_key WHERE key = 'fresh-key'")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void onlyOneInstanceAtATimePurges() throws Exception {
+        try (RunningService service = RunningService.start(RunningService.newDataDir("purge-lock"), Map.of(
+                "auditstream.retention.purge-interval", "300"))) {
+            String org = service.createOrganization("Lock");
+            service.post("/audit_logs/events", TestJson.event(org, "a.b"), "old-key");
+            service.execute("UPDATE idempotency_key SET created_at = now() - interval '25 hours' WHERE key = 'old-key'");
+            String remaining = "SELECT count(*) FROM idempotency_key WHERE key = 'old-key'";
+            // another instance's purge holds the job's advisory lock: this one leaves the rows alone
+            try (Connection other = service.dataSource().getConnection(); Statement lock = other.createStatement()) {
+                lock.execute("SELECT pg_advisory_lock(72070002)");
+                Thread.sleep(2000);
+                assertThat(service.count(remaining)).isOne();
+                lock.execute("SELECT pg_advisory_unlock(72070002)");
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (service.count(remaining) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(service.count(remaining)).isZero();
         }
     }
 
