@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -189,6 +192,8 @@ class StreamCrashAndScaleOutTest {
                     "AUDITSTREAM_SECRET_KEY", SECRET_KEY,
                     "AUDITSTREAM_ALLOW_PRIVATE_DESTINATIONS", "true",
                     "AUDITSTREAM_DELIVERY_MAX_BATCH", "50",
+                    // one stream per instance at a time, so the three streams spread over the three instances
+                    "AUDITSTREAM_DELIVERY_WORKERS", "1",
                     "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "3",
                     "AUDITSTREAM_DELIVERY_POLL_INTERVAL", "100",
                     "AUDITSTREAM_SHUTDOWN_DRAIN_DELAY", "PT1S");
@@ -226,6 +231,20 @@ class StreamCrashAndScaleOutTest {
             }
             for (SplunkHec receiver : receivers) {
                 receiver.awaitEvents(100, WAIT);
+            }
+            // each instance is delivering a stream when one is killed and another stopped
+            try (Connection c = database.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                long owners = 0;
+                while (owners < 3 && System.nanoTime() < deadline) {
+                    try (ResultSet rs = s.executeQuery(
+                            "SELECT count(DISTINCT lease_owner) FROM log_stream WHERE lease_until > now()")) {
+                        rs.next();
+                        owners = rs.getLong(1);
+                    }
+                    Thread.sleep(20);
+                }
+                assertThat(owners).as("instances holding a stream").isEqualTo(3);
             }
             killed.kill();
             Thread.sleep(1000);
