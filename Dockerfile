@@ -6,6 +6,7 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY pom.xml ./
+# a layer of dependencies that only changes with pom.xml; anything it misses, the package step fetches (or fails on)
 RUN mvn -B -q dependency:go-offline -DskipTests -Dmaven.test.skip=true || true
 COPY application.properties ./
 COPY routes routes

@@ -108,6 +108,13 @@ class ManifestsTest {
         int managementPort = Integer.parseInt(envDefault(packaged.getProperty("camel.management.port")));
         String dockerfile = Files.readString(Path.of("Dockerfile"));
         assertThat(dockerfile).contains("EXPOSE " + httpPort + " " + managementPort);
+        Matcher copied = Pattern.compile("(?m)^COPY (?!--)(.+) \\S+$").matcher(dockerfile);
+        List<String> sources = new ArrayList<>();
+        while (copied.find()) {
+            sources.addAll(List.of(copied.group(1).split(" ")));
+        }
+        assertThat(sources).contains("pom.xml", "routes").allSatisfy(source ->
+                assertThat(Path.of(source)).as("the Dockerfile copies %s", source).exists());
         String user = match(dockerfile, "(?m)^USER (\\d+)$");
         String jar = match(dockerfile, "\"-jar\", \"([^\"]+)\"");
         String version = projectVersion().replace("-SNAPSHOT", "");
