@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
@@ -51,6 +52,8 @@ class ManifestsTest {
     private static final List<String> BUILDS = List.of(
             "k8s/deployment", "k8s/camel-k", "k8s/database", "k8s/overlays/dev", "k8s/overlays/prod");
     private static final List<String> OVERLAYS = List.of("k8s/overlays/dev", "k8s/overlays/prod");
+    /** Kustomizations built only as parts of the ones above. */
+    private static final List<String> INCLUDED = List.of("k8s/config", "k8s/monitoring");
     private static final Map<String, Class<?>> MODELS = Map.of(
             "v1/ConfigMap", ConfigMap.class,
             "v1/Secret", Secret.class,
@@ -80,6 +83,26 @@ class ManifestsTest {
             assertThat(objects).as(build).isNotEmpty();
             for (JsonNode object : objects) {
                 validate(object, build);
+            }
+        }
+    }
+
+    @Test
+    void everyFileUnderK8sIsPartOfWhatIsBuilt() throws Exception {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(Path.of("k8s"))) {
+            files = walk.filter(Files::isRegularFile).filter(f -> f.toString().endsWith(".yaml")).toList();
+        }
+        for (Path file : files) {
+            String name = file.getFileName().toString();
+            Path dir = file.getParent();
+            if (name.equals("kustomization.yaml")) {
+                // a kustomization is built by the test, or included by one that is
+                assertThat(BUILDS.contains(dir.toString()) || INCLUDED.contains(dir.toString()))
+                        .as("%s is built and validated", dir).isTrue();
+            } else {
+                assertThat(Files.readString(dir.resolve("kustomization.yaml")))
+                        .as("%s is listed in its kustomization", file).contains("- " + name);
             }
         }
     }
