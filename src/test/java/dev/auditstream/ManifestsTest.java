@@ -267,13 +267,12 @@ class ManifestsTest {
                       - organizations.yaml
                 """.formatted(overlay.relativize(Path.of("k8s/overlays/dev").toAbsolutePath())));
 
-        Map<String, String> data = configMap(kustomize(overlay));
-        assertThat(data).containsOnlyKeys("application.properties", "organizations.yaml");
-        for (Map.Entry<String, String> file : data.entrySet()) {
-            if (file.getKey().endsWith(".yaml")) {
-                assertThat(RouteSchema.validate(file.getValue())).as(file.getKey()).isEmpty();
-            }
+        List<JsonNode> objects = kustomize(overlay);
+        for (JsonNode object : objects) {
+            validate(object, overlay.toString());
         }
+        Map<String, String> data = configMap(objects);
+        assertThat(data).containsOnlyKeys("application.properties", "organizations.yaml");
 
         Path dataDir = overlay.getParent();
         Path mount = Files.createDirectories(dataDir.resolve("etc-auditstream"));
@@ -304,6 +303,16 @@ class ManifestsTest {
             STRICT.treeToValue(object, model);
         } catch (IOException e) {
             throw new AssertionError(name + ": " + e.getMessage(), e);
+        }
+        if (model == ConfigMap.class && object.has("data")) {
+            // route files an overlay put into the configuration
+            var entries = object.get("data").fields();
+            while (entries.hasNext()) {
+                var entry = entries.next();
+                if (entry.getKey().endsWith(".yaml")) {
+                    assertThat(RouteSchema.validate(entry.getValue().asText())).as(name + " " + entry.getKey()).isEmpty();
+                }
+            }
         }
     }
 
