@@ -17,9 +17,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Parallel clients posting events, each marked with a unique actor id ({@code c<client>-<n>}, {@code h2-c<client>-<n>} over HTTP/2), recording which
- * markers were acknowledged with 200 — the events the service promised to keep. A client stops once the service
- * refuses it (503, or a connection refused); any other answer or broken connection is recorded as a failure.
+ * Parallel clients posting events, each marked with a unique actor id ({@code c<client>-<n>}, {@code h2-c<client>-<n>}
+ * over HTTP/2), recording which markers were acknowledged with 200 — the events the service promised to keep. A client
+ * stops once the service refuses it (503, or a connection refused); any other answer or broken connection is recorded
+ * as a failure.
  */
 final class EventSender {
 

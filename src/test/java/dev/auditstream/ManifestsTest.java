@@ -146,13 +146,15 @@ class ManifestsTest {
 
         List<Container> containers = new ArrayList<>();
         for (String overlay : OVERLAYS) {
-            Deployment deployment = STRICT.treeToValue(find(kustomize(Path.of(overlay)), "Deployment"), Deployment.class);
+            Deployment deployment = STRICT.treeToValue(find(kustomize(Path.of(overlay)), "Deployment"),
+                    Deployment.class);
             var pod = deployment.getSpec().getTemplate().getSpec();
             assertThat(pod.getSecurityContext().getRunAsUser()).as(overlay).hasToString(user);
             assertThat(pod.getTerminationGracePeriodSeconds()).as(overlay).isGreaterThan(drainAndStop);
             containers.add(pod.getContainers().get(0));
         }
-        Deployment base = STRICT.treeToValue(find(kustomize(Path.of("k8s/deployment")), "Deployment"), Deployment.class);
+        Deployment base = STRICT.treeToValue(find(kustomize(Path.of("k8s/deployment")), "Deployment"),
+                Deployment.class);
         assertThat(base.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
                 .isEqualTo("auditstream:" + version);
         assertThat(containers.get(1).getImage()).endsWith("/auditstream:" + version);
@@ -310,7 +312,8 @@ class ManifestsTest {
             while (entries.hasNext()) {
                 var entry = entries.next();
                 if (entry.getKey().endsWith(".yaml")) {
-                    assertThat(RouteSchema.validate(entry.getValue().asText())).as(name + " " + entry.getKey()).isEmpty();
+                    assertThat(RouteSchema.validate(entry.getValue().asText())).as(name + " " + entry.getKey())
+                            .isEmpty();
                 }
             }
         }
@@ -355,7 +358,8 @@ class ManifestsTest {
 
     private static Map<String, String> configMap(List<JsonNode> objects) {
         Map<String, String> data = new LinkedHashMap<>();
-        find(objects, "ConfigMap").get("data").fields().forEachRemaining(e -> data.put(e.getKey(), e.getValue().asText()));
+        find(objects, "ConfigMap").get("data").fields()
+                .forEachRemaining(e -> data.put(e.getKey(), e.getValue().asText()));
         return data;
     }
 
@@ -378,6 +382,6 @@ class ManifestsTest {
 
     private static String projectVersion() throws Exception {
         var pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
-        return ((org.w3c.dom.Element) pom.getDocumentElement().getElementsByTagName("version").item(0)).getTextContent();
+        return pom.getDocumentElement().getElementsByTagName("version").item(0).getTextContent();
     }
 }
