@@ -127,10 +127,10 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.dataDir());
         StreamSecrets secrets = new StreamSecrets(box);
         registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
-                box.derive("export download links"), settings.string("auditstream.public-url"),
+                box.derive("export download links"), settings.publicUrl(),
                 settings.duration("auditstream.exports.link-lifetime")));
         registry.bind("portal", new Portal(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
-                box.derive("portal links"), settings.string("auditstream.public-url"),
+                box.derive("portal links"), settings.publicUrl(),
                 settings.duration("auditstream.portal.link-lifetime"),
                 settings.duration("auditstream.portal.session-lifetime")));
         int maxBatch = settings.integer("auditstream.delivery.max-batch");

@@ -44,6 +44,11 @@ public final class Settings {
         return Duration.parse(string(key));
     }
 
+    /** The address customers reach, without a trailing slash, for the links built on it. */
+    public String publicUrl() {
+        return string("auditstream.public-url").replaceFirst("/$", "");
+    }
+
     public Path dataDir() {
         return Path.of(string("auditstream.data-dir")).toAbsolutePath();
     }

@@ -63,7 +63,7 @@ public final class Exports {
         this.dataSource = dataSource;
         this.organizations = organizations;
         this.linkKey = linkKey;
-        this.publicUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
+        this.publicUrl = publicUrl;
         this.linkLifetime = linkLifetime;
     }
 

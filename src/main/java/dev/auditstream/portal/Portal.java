@@ -58,7 +58,7 @@ public final class Portal {
         this.dataSource = dataSource;
         this.organizations = organizations;
         this.key = key;
-        this.publicUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
+        this.publicUrl = publicUrl;
         this.linkLifetime = linkLifetime;
         this.sessionLifetime = sessionLifetime;
     }
