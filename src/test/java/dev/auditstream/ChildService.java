@@ -44,12 +44,26 @@ final class ChildService implements AutoCloseable {
         builder.environment().putAll(env);
         builder.redirectErrorStream(true).redirectOutput(new File(dataDir.toFile(), logName + ".log"));
         ChildService child = new ChildService(builder.start(), port, managementPort);
-        child.awaitReady();
+        child.awaitReadiness(200, 90);
         return child;
     }
 
     URI uri(String path) {
         return URI.create("http://localhost:" + port + path);
+    }
+
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return RunningService.sendAuthorized(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+        return RunningService.sendAuthorized(HttpRequest.newBuilder(uri(path))
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    HttpResponse<String> patch(String path, String json) throws IOException, InterruptedException {
+        return RunningService.sendAuthorized(HttpRequest.newBuilder(uri(path))
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
     }
 
     URI managementUri(String path) {
@@ -85,24 +99,25 @@ final class ChildService implements AutoCloseable {
         }
     }
 
-    private void awaitReady() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    /** Waits until /observe/health/ready answers {@code status}: 200 once started, 503 once stopping. */
+    void awaitReadiness(int status, long seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new AssertionError("the service exited during start-up (exit " + process.exitValue() + ")");
+                throw new AssertionError("the service exited (exit " + process.exitValue() + ")");
             }
             try {
                 HttpResponse<String> ready = RunningService.sendRaw(HttpRequest.newBuilder(
                         managementUri("/observe/health/ready")).build());
-                if (ready.statusCode() == 200) {
+                if (ready.statusCode() == status) {
                     return;
                 }
             } catch (IOException notYet) {
                 // still starting
             }
-            Thread.sleep(200);
+            Thread.sleep(50);
         }
-        throw new AssertionError("the service did not become ready");
+        throw new AssertionError("readiness did not answer " + status + " within " + seconds + " s");
     }
 
     static int freePort() throws IOException {

@@ -2,6 +2,7 @@ package dev.auditstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -16,24 +17,28 @@ import org.junit.jupiter.api.Test;
  */
 class ConfigDirectoryTest {
 
-    @Test
-    void propertiesAndRouteFilesInTheConfigDirectoryOverrideThePackagedOnes() throws Exception {
-        Path dataDir = RunningService.newDataDir("config-dir");
-        Path configDir = Files.createDirectories(dataDir.resolve("config"));
-        Files.writeString(configDir.resolve("application.properties"), "auditstream.http.max-body-bytes = 400\n");
-        // an edited copy of a packaged route file: organization creation also answers with a Location header
+    /** An edited copy of a packaged route file: organization creation also answers with a Location header. */
+    static String organizationsRouteWithLocationHeader() throws IOException {
         String packaged = Files.readString(Path.of("routes/organizations.yaml"));
         String answer = """
                         - setHeader:
                             id: answer-organization-created
                 """;
         assertThat(packaged).contains(answer);
-        Files.writeString(configDir.resolve("organizations.yaml"), packaged.replace(answer, """
+        return packaged.replace(answer, """
                         - setHeader:
                             id: locate-created-organization
                             name: Location
                             simple: "/organizations/${variable.organizationId}"
-                """ + answer));
+                """ + answer);
+    }
+
+    @Test
+    void propertiesAndRouteFilesInTheConfigDirectoryOverrideThePackagedOnes() throws Exception {
+        Path dataDir = RunningService.newDataDir("config-dir");
+        Path configDir = Files.createDirectories(dataDir.resolve("config"));
+        Files.writeString(configDir.resolve("application.properties"), "auditstream.http.max-body-bytes = 400\n");
+        Files.writeString(configDir.resolve("organizations.yaml"), organizationsRouteWithLocationHeader());
         // and a route file of its own
         Files.writeString(configDir.resolve("ping.yaml"), """
                 - route:
@@ -48,7 +53,7 @@ class ConfigDirectoryTest {
 
         try (ChildService child = ChildService.start(dataDir, "config-dir",
                 Map.of("AUDITSTREAM_CONFIG_DIR", configDir.toString()))) {
-            HttpResponse<String> created = post(child, "/organizations", "{\"name\":\"Edited Routes\"}");
+            HttpResponse<String> created = child.post("/organizations", "{\"name\":\"Edited Routes\"}");
             assertThat(created.statusCode()).isEqualTo(201);
             String id = TestJson.read(created.body()).get("id").asText();
             assertThat(created.headers().firstValue("location")).hasValue("/organizations/" + id);
@@ -59,16 +64,9 @@ class ConfigDirectoryTest {
             // the packaged routes not in the directory are still there; the property override applies to them
             String small = TestJson.event(id, "config.dir");
             assertThat(small.length()).isLessThan(400);
-            assertThat(post(child, "/audit_logs/events", small).statusCode()).isEqualTo(200);
+            assertThat(child.post("/audit_logs/events", small).statusCode()).isEqualTo(200);
             String large = TestJson.event(id, "config.dir." + "x".repeat(400));
-            assertThat(post(child, "/audit_logs/events", large).statusCode()).isEqualTo(413);
+            assertThat(child.post("/audit_logs/events", large).statusCode()).isEqualTo(413);
         }
-    }
-
-    private static HttpResponse<String> post(ChildService child, String path, String json) throws Exception {
-        return RunningService.sendRaw(HttpRequest.newBuilder(child.uri(path))
-                .header("Authorization", "Bearer " + RunningService.API_KEY)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 }

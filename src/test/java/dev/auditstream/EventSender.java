@@ -96,10 +96,7 @@ final class EventSender {
     private boolean send(String marker) {
         String body = TestJson.event(organizationId, "load.test").replace("\"user_456\"", "\"" + marker + "\"");
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(eventsUri)
-                    .header("Authorization", "Bearer " + RunningService.API_KEY)
-                    .header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(30))
+            HttpResponse<String> response = http.send(RunningService.authorized(HttpRequest.newBuilder(eventsUri))
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {
                 acknowledged.add(marker);

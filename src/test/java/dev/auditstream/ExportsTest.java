@@ -138,19 +138,15 @@ class ExportsTest {
         }
         // the heap is far smaller than the CSV (about 70 MB): only streaming fits
         try (ChildService child = ChildService.start(dataDir, "large-export", Map.of("JAVA_TOOL_OPTIONS", "-Xmx128m"))) {
-            HttpResponse<String> created = RunningService.sendRaw(HttpRequest.newBuilder(child.uri("/audit_logs/exports"))
-                    .header("Authorization", "Bearer " + RunningService.API_KEY).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"organization_id\":\"" + big
-                            + "\",\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\"}"))
-                    .build());
+            HttpResponse<String> created = child.post("/audit_logs/exports", "{\"organization_id\":\"" + big
+                    + "\",\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\"}");
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             String id = TestJson.read(created.body()).get("id").asText();
             JsonNode export = TestJson.read(created.body());
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             while (!export.get("state").asText().equals("ready") && System.nanoTime() < deadline) {
                 Thread.sleep(500);
-                export = TestJson.read(RunningService.sendRaw(HttpRequest.newBuilder(child.uri("/audit_logs/exports/" + id))
-                        .header("Authorization", "Bearer " + RunningService.API_KEY).build()).body());
+                export = TestJson.read(child.get("/audit_logs/exports/" + id).body());
             }
             assertThat(export.get("state").asText()).isEqualTo("ready");
             String url = export.get("url").asText().replaceFirst("http://localhost:\\d+", child.uri("").toString());

@@ -2,7 +2,6 @@ package dev.auditstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -52,7 +51,7 @@ class GracefulShutdownTest {
             child.terminate();
             int acknowledgedAtSigterm = acknowledged(senders).size();
             // readiness goes down first, while the API still takes events
-            awaitStatus(child.managementUri("/observe/health/ready"), 503);
+            child.awaitReadiness(503, 10);
             HttpResponse<String> whileDraining = postEvent(child, org, "after.sigterm");
             assertThat(whileDraining.statusCode()).isEqualTo(200);
             // so a keep-alive client's next request opens a connection to another instance
@@ -118,9 +117,7 @@ class GracefulShutdownTest {
     }
 
     private static HttpResponse<String> postEvent(ChildService child, String org, String action) throws Exception {
-        return HTTP_1.send(HttpRequest.newBuilder(child.uri("/audit_logs/events"))
-                .header("Authorization", "Bearer " + RunningService.API_KEY)
-                .header("Content-Type", "application/json")
+        return HTTP_1.send(RunningService.authorized(HttpRequest.newBuilder(child.uri("/audit_logs/events")))
                 .POST(HttpRequest.BodyPublishers.ofString(TestJson.event(org, action))).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
@@ -130,18 +127,5 @@ class GracefulShutdownTest {
         Set<String> all = new HashSet<>();
         senders.forEach(sender -> all.addAll(sender.acknowledged()));
         return all;
-    }
-
-    private static void awaitStatus(URI uri, int status) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        int last = 0;
-        while (System.nanoTime() < deadline) {
-            last = RunningService.sendRaw(HttpRequest.newBuilder(uri).build()).statusCode();
-            if (last == status) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(uri + " answered " + last + ", not " + status);
     }
 }

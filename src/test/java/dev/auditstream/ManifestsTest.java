@@ -249,14 +249,8 @@ class ManifestsTest {
     @Test
     void anOverlaysEditedRouteReachesTheConfigMapAndRunsFromIt() throws Exception {
         Path overlay = Files.createDirectories(RunningService.newDataDir("route-overlay").resolve("overlay"));
-        String packaged = Files.readString(Path.of("routes/organizations.yaml"));
-        String edited = packaged.replace("constant: \"201\"", "constant: \"201\"\n"
-                + "        - setHeader:\n"
-                + "            id: locate-created-organization\n"
-                + "            name: Location\n"
-                + "            simple: \"/organizations/${variable.organizationId}\"");
-        assertThat(edited).isNotEqualTo(packaged);
-        Files.writeString(overlay.resolve("organizations.yaml"), edited);
+        Files.writeString(overlay.resolve("organizations.yaml"),
+                ConfigDirectoryTest.organizationsRouteWithLocationHeader());
         Files.writeString(overlay.resolve("kustomization.yaml"), """
                 apiVersion: kustomize.config.k8s.io/v1beta1
                 kind: Kustomization
@@ -283,10 +277,7 @@ class ManifestsTest {
         }
         try (ChildService child = ChildService.start(dataDir, "route-overlay",
                 Map.of("AUDITSTREAM_CONFIG_DIR", mount.toString()))) {
-            var created = RunningService.sendRaw(HttpRequest.newBuilder(child.uri("/organizations"))
-                    .header("Authorization", "Bearer " + RunningService.API_KEY)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"From the ConfigMap\"}")).build());
+            var created = child.post("/organizations", "{\"name\":\"From the ConfigMap\"}");
             assertThat(created.statusCode()).isEqualTo(201);
             assertThat(created.headers().firstValue("location")).isPresent();
         }

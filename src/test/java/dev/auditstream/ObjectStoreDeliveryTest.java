@@ -235,10 +235,7 @@ class ObjectStoreDeliveryTest {
         Map<String, String> env = new java.util.HashMap<>();
         ownCredentials.forEach((k, v) -> env.put(k.toUpperCase().replace('.', '_').replace('-', '_'), v));
         try (ChildService child = ChildService.start(dataDir, "s3-crashing", env)) {
-            var resumed = RunningService.sendRaw(java.net.http.HttpRequest.newBuilder(child.uri("/log_streams/" + streamId))
-                    .header("Authorization", "Bearer " + RunningService.API_KEY)
-                    .header("Content-Type", "application/json")
-                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"state\":\"active\"}")).build());
+            var resumed = child.patch("/log_streams/" + streamId, "{\"state\":\"active\"}");
             assertThat(resumed.statusCode()).isEqualTo(200);
             while (s3.keys(BUCKET).stream().filter(k -> k.startsWith("crash/")).count() < 300) {
                 Thread.sleep(5);

@@ -121,9 +121,18 @@ final class RunningService implements AutoCloseable {
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        return HTTP.send(request.header("Authorization", "Bearer " + API_KEY)
+        return sendAuthorized(request);
+    }
+
+    /** Sends as the API's clients do: with the test API key and a JSON body. */
+    static HttpResponse<String> sendAuthorized(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return HTTP.send(authorized(request).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpRequest.Builder authorized(HttpRequest.Builder request) {
+        return request.header("Authorization", "Bearer " + API_KEY)
                 .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+                .timeout(Duration.ofSeconds(30));
     }
 
     static HttpResponse<String> sendRaw(HttpRequest request) throws IOException, InterruptedException {

@@ -55,7 +55,8 @@ class StreamCrashAndScaleOutTest {
                     "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "3");
             splunk.hangNext(1000, Duration.ofMillis(30));
             try (ChildService child = ChildService.start(dataDir, "crashing", slow)) {
-                patch(child, streamId, "{\"state\":\"active\"}");
+                HttpResponse<String> resumed = child.patch("/log_streams/" + streamId, "{\"state\":\"active\"}");
+                assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(200);
                 while (splunk.events().size() < 400) {
                     Thread.sleep(10);
                 }
@@ -209,10 +210,13 @@ class StreamCrashAndScaleOutTest {
                 SplunkHec receiver = SplunkHec.start("tok-" + i);
                 receiver.hangNext(100_000, Duration.ofMillis(20));
                 receivers.add(receiver);
-                HttpResponse<String> org = post(a, "/organizations", "{\"name\":\"Three " + i + "\"}", 201);
+                HttpResponse<String> org = a.post("/organizations", "{\"name\":\"Three " + i + "\"}");
+                assertThat(org.statusCode()).as(org.body()).isEqualTo(201);
                 orgs.add(TestJson.read(org.body()).get("id").asText());
-                post(a, "/log_streams", "{\"organization_id\":\"" + orgs.get(i) + "\",\"type\":\"Splunk\","
-                        + "\"config\":{\"url\":\"" + receiver.baseUrl() + "\",\"token\":\"tok-" + i + "\"}}", 201);
+                HttpResponse<String> stream = a.post("/log_streams", "{\"organization_id\":\"" + orgs.get(i)
+                        + "\",\"type\":\"Splunk\",\"config\":{\"url\":\"" + receiver.baseUrl()
+                        + "\",\"token\":\"tok-" + i + "\"}}");
+                assertThat(stream.statusCode()).as(stream.body()).isEqualTo(201);
             }
 
             // every instance ingests for every organization, each sender marking its events apart
@@ -296,27 +300,9 @@ class StreamCrashAndScaleOutTest {
         }
     }
 
-    private static HttpResponse<String> post(ChildService instance, String path, String json, int status)
-            throws Exception {
-        HttpResponse<String> response = RunningService.sendRaw(java.net.http.HttpRequest.newBuilder(instance.uri(path))
-                .header("Authorization", "Bearer " + RunningService.API_KEY)
-                .header("Content-Type", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        return response;
-    }
-
     private static Set<String> distinctMarkers(SplunkHec splunk) {
         Set<String> markers = new HashSet<>();
         splunk.events().forEach(e -> markers.add(e.at("/actor/id").asText()));
         return markers;
-    }
-
-    private static void patch(ChildService child, String streamId, String body) throws Exception {
-        var response = RunningService.sendRaw(java.net.http.HttpRequest.newBuilder(child.uri("/log_streams/" + streamId))
-                .header("Authorization", "Bearer " + RunningService.API_KEY)
-                .header("Content-Type", "application/json")
-                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     }
 }
