@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -52,11 +51,8 @@ final class ConfigDirectory {
                     .sorted().toList();
         }
         if (!routeFiles.isEmpty()) {
-            // laid over the packaged routes, or over the set AUDITSTREAM_ROUTES names instead of them
-            String routes = Optional.ofNullable(System.getenv("AUDITSTREAM_ROUTES")).filter(r -> !r.isBlank())
-                    .orElse("classpath:" + PACKAGED_ROUTES_FOLDER + "*.yaml");
-            main.addOverrideProperty("camel.main.routes-include-pattern",
-                    routes + ",file:" + dir.toAbsolutePath() + "/*.yaml");
+            // appended to camel.main.routes-include-pattern in application.properties
+            main.addOverrideProperty("auditstream.config-dir-routes", ",file:" + dir.toAbsolutePath() + "/*.yaml");
             String replaced = routeFiles.stream().map(ConfigDirectory::packagedLocation).filter(Objects::nonNull)
                     .collect(Collectors.joining(","));
             if (!replaced.isEmpty()) {
