@@ -153,8 +153,8 @@ class ManifestsTest {
             assertThat(pod.getTerminationGracePeriodSeconds()).as(overlay).isGreaterThan(drainAndStop);
             containers.add(pod.getContainers().get(0));
         }
-        Deployment base = STRICT.treeToValue(find(kustomize(Path.of("k8s/deployment")), "Deployment"),
-                Deployment.class);
+        JsonNode baseDeployment = find(kustomize(Path.of("k8s/deployment")), "Deployment");
+        Deployment base = STRICT.treeToValue(baseDeployment, Deployment.class);
         assertThat(base.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
                 .isEqualTo("auditstream:" + version);
         assertThat(containers.get(1).getImage()).endsWith("/auditstream:" + version);
@@ -168,8 +168,8 @@ class ManifestsTest {
             });
         }
 
-        Integration integration = STRICT.treeToValue(find(kustomize(Path.of("k8s/camel-k")), "Integration"),
-                Integration.class);
+        JsonNode integrationObject = find(kustomize(Path.of("k8s/camel-k")), "Integration");
+        Integration integration = STRICT.treeToValue(integrationObject, Integration.class);
         var traits = integration.getSpec().getTraits();
         assertThat(traits.getContainer().getImage()).isEqualTo("auditstream:" + version);
         assertThat(traits.getContainer().getPort()).isEqualTo(httpPort);
@@ -180,6 +180,15 @@ class ManifestsTest {
         var integrationContainer = template.getContainers().get(0);
         assertThat(integrationContainer.getName()).isEqualTo(traits.getContainer().getName());
         assertThat(integrationContainer.getPorts().get(0).getContainerPort()).isEqualTo(managementPort);
+        // the Integration's pod template says what the Deployment's pod says: same settings, secrets, probes, mounts
+        JsonNode deployed = baseDeployment.at("/spec/template/spec");
+        JsonNode templated = integrationObject.at("/spec/template/spec");
+        assertThat(templated.get("volumes")).isEqualTo(deployed.get("volumes"));
+        for (String field : List.of("env", "envFrom", "startupProbe", "livenessProbe", "readinessProbe",
+                "volumeMounts")) {
+            assertThat(templated.at("/containers/0/" + field)).as(field)
+                    .isEqualTo(deployed.at("/containers/0/" + field));
+        }
 
         // every probe path answers 200 on a running instance's management port
         List<String> paths = new ArrayList<>();
