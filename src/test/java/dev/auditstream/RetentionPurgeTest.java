@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
  */
 class RetentionPurgeTest {
 
+    private static final String OLD_KEY = "SELECT count(*) FROM idempotency_key WHERE key = 'old-key'";
+
     @Test
     void eventsPastEachOrganizationsRetentionAreDeletedInBatches() throws Exception {
         try (RunningService service = RunningService.start(RunningService.newDataDir("retention"), Map.of(
@@ -49,16 +51,10 @@ class RetentionPurgeTest {
         try (RunningService service = RunningService.start(RunningService.newDataDir("key-purge"), Map.of(
                 "auditstream.retention.purge-interval", "300"))) {
             String org = service.createOrganization("Keys");
-            service.post("/audit_logs/events", TestJson.event(org, "a.b"), "old-key");
+            storeExpiredKey(service, org);
             service.post("/audit_logs/events", TestJson.event(org, "a.c"), "fresh-key");
-            service.execute("UPDATE idempotency_key SET created_at = now() - interval '25 hours' WHERE key = 'old-key'");
 
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (service.count("SELECT count(*) FROM idempotency_key WHERE key = 'old-key'") > 0
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(service.count("SELECT count(*) FROM idempotency_key WHERE key = 'old-key'")).isZero();
+            awaitCount(service, OLD_KEY, 0, Duration.ofSeconds(20));
             assertThat(service.count("SELECT count(*) FROM idempotency_key WHERE key = 'fresh-key'")).isEqualTo(1);
         }
     }
@@ -67,23 +63,22 @@ class RetentionPurgeTest {
     void onlyOneInstanceAtATimePurges() throws Exception {
         try (RunningService service = RunningService.start(RunningService.newDataDir("purge-lock"), Map.of(
                 "auditstream.retention.purge-interval", "300"))) {
-            String org = service.createOrganization("Lock");
-            service.post("/audit_logs/events", TestJson.event(org, "a.b"), "old-key");
-            service.execute("UPDATE idempotency_key SET created_at = now() - interval '25 hours' WHERE key = 'old-key'");
-            String remaining = "SELECT count(*) FROM idempotency_key WHERE key = 'old-key'";
+            storeExpiredKey(service, service.createOrganization("Lock"));
             // another instance's purge holds the job's advisory lock: this one leaves the rows alone
             try (Connection other = service.dataSource().getConnection(); Statement lock = other.createStatement()) {
                 lock.execute("SELECT pg_advisory_lock(72070002)");
                 Thread.sleep(2000);
-                assertThat(service.count(remaining)).isOne();
+                assertThat(service.count(OLD_KEY)).isOne();
                 lock.execute("SELECT pg_advisory_unlock(72070002)");
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (service.count(remaining) > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(service.count(remaining)).isZero();
+            awaitCount(service, OLD_KEY, 0, Duration.ofSeconds(20));
         }
+    }
+
+    /** An idempotency key stored 25 hours ago, past the 24 hours keys are kept. */
+    private static void storeExpiredKey(RunningService service, String org) throws Exception {
+        service.post("/audit_logs/events", TestJson.event(org, "a.b"), "old-key");
+        service.execute("UPDATE idempotency_key SET created_at = now() - interval '25 hours' WHERE key = 'old-key'");
     }
 
     private static void age(RunningService service, String org, String age, int rows) throws Exception {
@@ -93,8 +88,12 @@ class RetentionPurgeTest {
     }
 
     private static void awaitCount(RunningService service, String org, long expected) throws Exception {
-        String sql = "SELECT count(*) FROM audit_event WHERE organization_id = '" + org + "'";
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        awaitCount(service, "SELECT count(*) FROM audit_event WHERE organization_id = '" + org + "'", expected,
+                Duration.ofSeconds(30));
+    }
+
+    private static void awaitCount(RunningService service, String sql, long expected, Duration wait) throws Exception {
+        long deadline = System.nanoTime() + wait.toNanos();
         while (service.count(sql) != expected && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
