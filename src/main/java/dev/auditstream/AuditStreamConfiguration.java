@@ -16,9 +16,10 @@ import org.apache.camel.spi.Registry;
 
 import dev.auditstream.api.ApiErrors;
 import dev.auditstream.api.ApiKeys;
+import dev.auditstream.api.HeaderFilter;
 import dev.auditstream.api.RequestGuard;
-import dev.auditstream.api.ResponseHeaders;
 import dev.auditstream.api.Responses;
+import dev.auditstream.api.SecurityHeaders;
 import dev.auditstream.db.Database;
 import dev.auditstream.db.Pages;
 import dev.auditstream.destinations.Datadog;
@@ -67,10 +68,12 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         context.addService(database, true, true);
         registry.bind("auditDb", database.dataSource());
 
-        ApiKeys apiKeys = ApiKeys.load(settings.optional("auditstream.api-keys").orElse(null), settings.dataDir());
-        registry.bind("requestGuard", new RequestGuard(apiKeys, settings.bytes("auditstream.http.max-body-bytes")));
-        registry.bind("apiErrors", new ApiErrors());
-        registry.bind("responseHeaders", new ResponseHeaders());
+        ApiKeys apiKeys = ApiKeys.load(settings.optional("auditstream.api-keys").orElse(null), database.embedded(),
+                settings.dataDir());
+        ApiErrors errors = new ApiErrors();
+        registry.bind("apiErrors", errors);
+        registry.bind("requestGuard", new RequestGuard(apiKeys, errors, settings.bytes("auditstream.http.max-body-bytes")));
+        registry.bind("headerFilter", new HeaderFilter());
         registry.bind("responses", new Responses());
         registry.bind("pages", new Pages(database.dataSource()));
         Organizations organizations = new Organizations(database.dataSource());
@@ -90,6 +93,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
 
         bindStreams(context, settings, database, metrics);
 
+        context.addLifecycleStrategy(new SecurityHeaders(settings.integer("camel.server.port"), settings.publicUrl()));
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         health.register(new DatabaseHealthCheck(database));
         GracefulShutdown shutdown = new GracefulShutdown(settings.integer("camel.server.port"),

@@ -17,6 +17,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 
 /**
@@ -146,6 +147,10 @@ final class RunningService implements AutoCloseable {
             throw new IllegalStateException("create organization: " + response.statusCode() + " " + response.body());
         }
         return TestJson.read(response.body()).get("id").asText();
+    }
+
+    CamelContext context() {
+        return main.getCamelContext();
     }
 
     DataSource dataSource() {
