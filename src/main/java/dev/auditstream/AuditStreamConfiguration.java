@@ -47,6 +47,7 @@ import dev.auditstream.streams.SecretBox;
 import dev.auditstream.streams.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
 import dev.auditstream.streams.StreamStates;
+import dev.auditstream.streams.StreamTestLimits;
 import dev.auditstream.streams.StreamTests;
 import dev.auditstream.streams.StreamWorkers;
 
@@ -147,7 +148,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
 
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
-                registry.lookupByNameAndType("organizations", Organizations.class), states));
+                registry.lookupByNameAndType("organizations", Organizations.class), states,
+                settings.integer("auditstream.streams.max-per-organization")));
         registry.bind("streamWorkers", workers);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
@@ -158,6 +160,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("deliveryHistory", history);
         registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics, history));
         registry.bind("streamTests", new StreamTests(dataSource, states));
+        registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
+                settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));
     }
 
