@@ -34,6 +34,9 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
 
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]");
     private static final URI XML_API = URI.create("https://storage.googleapis.com");
+    /** Google's OAuth token endpoint, and its older address that keys made before 2019 name. */
+    private static final List<String> TOKEN_URIS = List.of("https://oauth2.googleapis.com/token",
+            "https://accounts.google.com/o/oauth2/token");
 
     /** Builds the Storage client for a service-account key (tests give Google's in-memory Storage instead). */
     public interface StorageFactory {
@@ -97,6 +100,11 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
                     || !parsed.hasNonNull("private_key")) {
                 checks.add("serviceAccountKey", "invalid", "config.serviceAccountKey must be a service account key "
                         + "file's JSON (type service_account, client_email, private_key).");
+            }
+            // Google's library posts the signed token request to the key's token_uri
+            if (!checks.allowPrivate() && !TOKEN_URIS.contains(parsed.path("token_uri").asText(TOKEN_URIS.get(0)))) {
+                checks.add("serviceAccountKey", "invalid", "config.serviceAccountKey's token_uri must be Google's, "
+                        + TOKEN_URIS.get(0) + ".");
             }
         }
         if (key == null && (accessKeyId == null || secret == null)) {
