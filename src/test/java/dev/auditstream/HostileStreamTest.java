@@ -65,7 +65,7 @@ class HostileStreamTest {
         elsewhere.close();
     }
 
-    /** The reported attack: camel-http took CamelHttpUri as the request's URL and resolved placeholders in it. */
+    /** camel-http took a CamelHttpUri header as the request's URL and resolved property placeholders in it. */
     @Test
     void camelAndProtocolHeaderNamesAreRefusedAsCustomAuthHeaders() throws Exception {
         String org = service.createOrganization("Header Names");
