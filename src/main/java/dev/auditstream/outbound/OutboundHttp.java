@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.camel.Service;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -54,9 +55,17 @@ public final class OutboundHttp implements Service {
 
     public OutboundHttp(AddressGuard guard, Settings settings) {
         this.deadline = settings.deadline();
+        this.client = pooledClient(guard, settings);
+    }
+
+    /**
+     * A client with this class's rules, whose connections go to the addresses the guard returns. Key material of a
+     * stream's own (mutual TLS) would be a TLS strategy on another such client; an egress proxy, a route planner.
+     */
+    private static CloseableHttpClient pooledClient(AddressGuard guard, Settings settings) {
         Timeout connect = Timeout.of(settings.connectTimeout());
         Timeout response = Timeout.of(settings.responseTimeout());
-        client = HttpClients.custom()
+        return HttpClients.custom()
                 .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
                         .setDnsResolver(guard)
                         .setMaxConnPerRoute(settings.connectionsPerHost())
@@ -96,7 +105,11 @@ public final class OutboundHttp implements Service {
         HttpUriRequestBase http = new HttpUriRequestBase(request.method(), request.uri());
         request.headers().forEach(header -> http.addHeader(header.name(), header.value()));
         http.setEntity(new ByteArrayEntity(request.body(), null));
-        ScheduledFuture<?> abort = deadlines.schedule(http::cancel, deadline.toMillis(), TimeUnit.MILLISECONDS);
+        AtomicBoolean late = new AtomicBoolean();
+        ScheduledFuture<?> abort = deadlines.schedule(() -> {
+            late.set(true);
+            http.cancel();
+        }, deadline.toMillis(), TimeUnit.MILLISECONDS);
         ClassicHttpResponse response = null;
         try {
             response = client.executeOpen(null, http, null);
@@ -107,11 +120,11 @@ public final class OutboundHttp implements Service {
             }
             return answer;
         } catch (IOException e) {
-            if (abort.isDone() && !abort.isCancelled()) {
-                InterruptedIOException late = new InterruptedIOException(
+            if (late.get()) {
+                InterruptedIOException cutOff = new InterruptedIOException(
                         "No complete answer within " + deadline.toMillis() + " ms");
-                late.initCause(e);
-                throw late;
+                cutOff.initCause(e);
+                throw cutOff;
             }
             throw e;
         } finally {
