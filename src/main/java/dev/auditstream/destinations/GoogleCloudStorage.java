@@ -126,23 +126,24 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
 
     @Override
     public String endpointUri(DeliveryTarget target) {
-        String bucket = target.text("bucketName", "");
         if (hmac(target)) {
             return clients.endpoint(target, t -> S3.builder(Region.of("auto"),
                             StaticCredentialsProvider.create(AwsBasicCredentials.create(t.text("accessKeyId", ""),
                                     t.text("secretAccessKey", ""))),
                             endpoint != null ? endpoint : XML_API).build(),
-                    name -> "aws2-s3://" + bucket + "?amazonS3Client=#" + name + "&autoCreateBucket=false");
+                    S3::endpointUri);
         }
+        // named by the client's registry name; the bucket goes with each upload
         return clients.endpoint(target, t -> storage.create(t.text("serviceAccountKey", "")),
-                name -> "google-storage://" + bucket + "?storageClient=#" + name + "&autoCreateBucket=false");
+                name -> "google-storage://" + name + "?storageClient=#" + name + "&autoCreateBucket=false");
     }
 
     @Override
     public void headers(Message message, EventObjects object, DeliveryTarget target) {
         if (hmac(target)) {
-            S3.s3Headers(message, object);
+            S3.s3Headers(message, object, target);
         } else {
+            message.setHeader(GoogleCloudStorageConstants.OVERRIDE_BUCKET_NAME, target.text("bucketName", ""));
             message.setHeader(GoogleCloudStorageConstants.OBJECT_NAME, object.key());
             message.setHeader(GoogleCloudStorageConstants.CONTENT_TYPE, "application/json");
         }
