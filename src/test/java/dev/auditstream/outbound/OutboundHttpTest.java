@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -16,9 +17,12 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
+import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +65,28 @@ class OutboundHttpTest {
         assertThat(server.request()).startsWith("POST /a/%7B%7Bx%7D%7D?proxyHost=10.0.0.5&q=$x HTTP/1.1\r\n")
                 .contains("\r\nX-Api-Key: {{env:HOME}}\r\n", "\r\nUser-Agent: AuditStream\r\n")
                 .doesNotContainIgnoringCase("cookie").endsWith("\r\n\r\nbody");
+    }
+
+    @Test
+    void connectionsAreKeptAndReused() throws Exception {
+        Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+        HttpServer keepAlive = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        keepAlive.createContext("/", exchange -> {
+            clientPorts.add(exchange.getRemoteAddress().getPort());
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(202, -1);
+            exchange.close();
+        });
+        keepAlive.start();
+        client = new OutboundHttp(new AddressGuard(LOOPBACK, true), SETTINGS);
+        try {
+            for (int i = 0; i < 5; i++) {
+                client.send(post("http://destination.test:" + keepAlive.getAddress().getPort() + "/"));
+            }
+        } finally {
+            keepAlive.stop(0);
+        }
+        assertThat(clientPorts).hasSize(1);
     }
 
     @Test
