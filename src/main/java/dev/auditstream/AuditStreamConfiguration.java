@@ -33,6 +33,9 @@ import dev.auditstream.events.EventValidator;
 import dev.auditstream.exports.Exports;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
+import dev.auditstream.outbound.AddressGuard;
+import dev.auditstream.outbound.HostResolver;
+import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
 import dev.auditstream.streams.DeliveryFailures;
@@ -107,7 +110,18 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         GoogleCloudStorage.StorageFactory storage = registry.lookupByNameAndType("googleStorageFactory",
                 GoogleCloudStorage.StorageFactory.class);
         int uploads = settings.integer("auditstream.objects.parallel-uploads");
-        Destinations destinations = new Destinations(settings.flag("auditstream.allow-private-destinations"), uploads,
+        HostResolver resolver = registry.lookupByNameAndType("hostResolver", HostResolver.class);
+        AddressGuard guard = new AddressGuard(resolver != null ? resolver : HostResolver.system(),
+                settings.flag("auditstream.allow-private-destinations"));
+        OutboundHttp outboundHttp = new OutboundHttp(guard, new OutboundHttp.Settings(
+                settings.duration("auditstream.outbound.connect-timeout"),
+                settings.duration("auditstream.outbound.response-timeout"),
+                settings.duration("auditstream.outbound.deadline"),
+                settings.integer("auditstream.outbound.connections-per-host"),
+                settings.integer("auditstream.outbound.max-connections")));
+        context.addService(outboundHttp, true, true);
+        registry.bind("outboundHttp", outboundHttp);
+        Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),

@@ -10,10 +10,12 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import javax.sql.DataSource;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -75,7 +77,7 @@ public final class LogStreams {
         readOnly(config, destination, errors);
         Map<String, String> generated = destination.generate();
         generated.forEach(config::put);
-        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.allowPrivate()));
+        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
         errors.throwIfAny();
         organizations.requireExisting(organizationId);
 
@@ -128,9 +130,11 @@ public final class LogStreams {
                     (byte[]) row.get("secrets"));
             if (configPatch != null) {
                 readOnly(configPatch, destination, errors);
+                String url = config.path("url").asText(null);
                 merge(config, (ObjectNode) configPatch);
+                forgetCredentialsOnNewUrl(config, url, configPatch, destination);
             }
-            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.allowPrivate()));
+            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
             errors.throwIfAny();
             byte[] sealed = secrets.extract(config, destination.secretPointers());
 
@@ -300,6 +304,25 @@ public final class LogStreams {
                 merge((ObjectNode) config.get(member.getKey()), (ObjectNode) value);
             } else {
                 config.set(member.getKey(), value);
+            }
+        }
+    }
+
+    /**
+     * A new URL drops the stored credentials that are sent to it unless the change gives them again (a masked value,
+     * as a client read it back, is not given): whoever changes where events go must know the credentials, so a
+     * leaked portal link cannot send the customer's token to a host of its own. The stream is then incomplete.
+     */
+    private static void forgetCredentialsOnNewUrl(ObjectNode config, String previousUrl, JsonNode patch,
+                                                  Destination destination) {
+        if (Objects.equals(previousUrl, config.path("url").asText(null))) {
+            return;
+        }
+        for (String pointer : destination.credentialsSentToUrl()) {
+            JsonPointer at = JsonPointer.compile(pointer);
+            JsonNode given = patch.at(at);
+            if ((!given.isTextual() || StreamSecrets.isMask(given)) && config.at(at.head()) instanceof ObjectNode parent) {
+                parent.remove(at.last().getMatchingProperty());
             }
         }
     }
