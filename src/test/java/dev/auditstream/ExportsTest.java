@@ -6,9 +6,11 @@ import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -94,11 +96,15 @@ class ExportsTest {
         assertThat(service.get("/audit_logs/exports/audit_log_export_missing").statusCode()).isEqualTo(404);
 
         String url = awaitReady(id).getUrl();
-        HttpResponse<String> tampered = RunningService.sendRaw(HttpRequest.newBuilder(
-                URI.create(url.replaceAll("signature=.", "signature=A"))).build());
+        String[] token = url.substring(url.indexOf("token=") + 6).split("\\.");
+        HttpResponse<String> tampered = RunningService.sendRaw(HttpRequest.newBuilder(URI.create(
+                url.substring(0, url.length() - 1) + (url.endsWith("A") ? "B" : "A"))).build());
         assertThat(tampered.statusCode()).isEqualTo(403);
-        HttpResponse<String> stretched = RunningService.sendRaw(HttpRequest.newBuilder(
-                URI.create(url.replaceAll("expires=\\d+", "expires=99999999999"))).build());
+        String longer = Base64.getUrlEncoder().withoutPadding().encodeToString(new String(
+                Base64.getUrlDecoder().decode(token[1]), StandardCharsets.UTF_8)
+                .replaceAll("\"e\":\\d+", "\"e\":99999999999").getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> stretched = RunningService.sendRaw(HttpRequest.newBuilder(URI.create(
+                url.replace(token[1], longer))).build());
         assertThat(stretched.statusCode()).isEqualTo(403);
 
         HttpResponse<String> badRange = service.post("/audit_logs/exports", "{\"organization_id\":\"" + org

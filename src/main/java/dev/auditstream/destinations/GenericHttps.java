@@ -14,8 +14,8 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.auditstream.api.Hmac;
 import dev.auditstream.api.Timestamps;
+import dev.auditstream.crypto.Hmac;
 
 /**
  * Any HTTPS endpoint: a JSON array (or NDJSON) of {@code {"event", "keySuffix", "timestamp", "source"}}, with the

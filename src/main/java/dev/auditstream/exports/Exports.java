@@ -8,7 +8,6 @@ import java.io.OutputStreamWriter;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,10 +32,10 @@ import org.apache.commons.csv.CSVPrinter;
 import org.apache.camel.Exchange;
 
 import dev.auditstream.api.ApiException;
-import dev.auditstream.api.Hmac;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
+import dev.auditstream.crypto.SignedLinks;
 import dev.auditstream.organizations.Organizations;
 
 /**
@@ -51,18 +50,19 @@ public final class Exports {
     private static final Set<String> FIELDS = Set.of("organization_id", "range_start", "range_end", "actions",
             "actors", "actor_names", "actor_ids", "targets");
     private static final int CHUNK_BYTES = 1024 * 1024;
+    private static final String DOWNLOAD = "download";
 
     private final DataSource dataSource;
     private final Organizations organizations;
-    private final byte[] linkKey;
+    private final SignedLinks downloadLinks;
     private final String publicUrl;
     private final Duration linkLifetime;
 
-    public Exports(DataSource dataSource, Organizations organizations, byte[] linkKey, String publicUrl,
+    public Exports(DataSource dataSource, Organizations organizations, SignedLinks downloadLinks, String publicUrl,
                    Duration linkLifetime) {
         this.dataSource = dataSource;
         this.organizations = organizations;
-        this.linkKey = linkKey;
+        this.downloadLinks = downloadLinks;
         this.publicUrl = publicUrl;
         this.linkLifetime = linkLifetime;
     }
@@ -217,19 +217,11 @@ public final class Exports {
     /** Route step for the signed download: the CSV, streamed chunk by chunk from the database. */
     public InputStream download(Exchange exchange) throws SQLException {
         String id = exchange.getMessage().getHeader("id", String.class);
-        String expires = exchange.getMessage().getHeader("expires", String.class);
-        String signature = exchange.getMessage().getHeader("signature", String.class);
-        long until;
-        try {
-            until = Long.parseLong(expires);
-        } catch (NumberFormatException e) {
+        SignedLinks.Verified link = downloadLinks.verify(DOWNLOAD, exchange.getMessage().getHeader("token", String.class));
+        if (link.verdict() == SignedLinks.Verdict.FORGED || !id.equals(link.claims().path("id").asText())) {
             throw new ApiException(403, "invalid_link", "This download link is not valid.", List.of());
         }
-        if (signature == null || !MessageDigest.isEqual(sign(id, until).getBytes(StandardCharsets.UTF_8),
-                signature.getBytes(StandardCharsets.UTF_8))) {
-            throw new ApiException(403, "invalid_link", "This download link is not valid.", List.of());
-        }
-        if (Instant.now().getEpochSecond() > until) {
+        if (!link.valid()) {
             throw new ApiException(403, "link_expired", "This download link has expired; get the export again "
                     + "for a fresh one.", List.of());
         }
@@ -274,12 +266,9 @@ public final class Exports {
     }
 
     private String signedUrl(String id) {
-        long until = Instant.now().plus(linkLifetime).getEpochSecond();
-        return publicUrl + "/exports/" + id + "/audit_logs_export.csv?expires=" + until + "&signature=" + sign(id, until);
-    }
-
-    private String sign(String id, long until) {
-        return Hmac.urlSafe(linkKey, (id + "." + until).getBytes(StandardCharsets.UTF_8));
+        String token = downloadLinks.sign(DOWNLOAD, Instant.now().plus(linkLifetime),
+                Json.MAPPER.createObjectNode().put("id", id));
+        return publicUrl + "/exports/" + id + "/audit_logs_export.csv?token=" + token;
     }
 
     private static void strings(JsonNode request, String member, ObjectNode filters, Validation errors) {
