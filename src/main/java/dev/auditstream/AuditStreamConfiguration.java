@@ -33,6 +33,7 @@ import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
+import dev.auditstream.exports.ExportWriter;
 import dev.auditstream.exports.Exports;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
@@ -137,6 +138,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
                 new SignedLinks(keys, KeyRing.Purpose.DOWNLOAD_LINKS), settings.publicUrl(),
                 settings.duration("auditstream.exports.link-lifetime")));
+        registry.bind("exportWriter", new ExportWriter(dataSource, settings.duration("auditstream.exports.keep-for")));
         registry.bind("portal", new Portal(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
                 new SignedLinks(keys, KeyRing.Purpose.PORTAL_TOKENS), settings.publicUrl(),
                 settings.duration("auditstream.portal.link-lifetime"),
