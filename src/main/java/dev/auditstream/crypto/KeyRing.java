@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The master keys ({@code AUDITSTREAM_SECRET_KEY} and, during a rotation, {@code AUDITSTREAM_SECRET_KEY_PREVIOUS})
  * and the keys derived from each with HKDF, one per purpose: the key that signs a portal session cannot decrypt a
@@ -41,6 +44,7 @@ public final class KeyRing {
     record Key(String id, byte[] bytes) {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(KeyRing.class);
     static final int KEY_ID_BYTES = 4;
     private static final int KEY_BYTES = 32;
     private static final byte[] SALT = "dev.auditstream key ring".getBytes(StandardCharsets.UTF_8);
@@ -58,6 +62,8 @@ public final class KeyRing {
             }
             masters.add(new Master(previous, "AUDITSTREAM_SECRET_KEY_PREVIOUS"));
         }
+        LOG.info("Sealing and signing with master key {}{}", currentId(), masters.size() > 1
+                ? "; accepting the previous key " + masters.get(1).id + " until nothing needs it" : "");
     }
 
     /**
@@ -94,11 +100,6 @@ public final class KeyRing {
     /** The id of the current master key (hex), the one everything new is sealed and signed with. */
     public String currentId() {
         return masters.get(0).id;
-    }
-
-    /** The id of the previous master key, while a rotation is under way. */
-    public Optional<String> previousId() {
-        return masters.size() > 1 ? Optional.of(masters.get(1).id) : Optional.empty();
     }
 
     Key current(Purpose purpose) {
