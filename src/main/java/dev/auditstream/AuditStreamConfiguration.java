@@ -19,6 +19,9 @@ import dev.auditstream.api.ApiKeys;
 import dev.auditstream.api.RequestGuard;
 import dev.auditstream.api.ResponseHeaders;
 import dev.auditstream.api.Responses;
+import dev.auditstream.crypto.KeyRing;
+import dev.auditstream.crypto.SecretBox;
+import dev.auditstream.crypto.SignedLinks;
 import dev.auditstream.db.Database;
 import dev.auditstream.db.Pages;
 import dev.auditstream.destinations.Datadog;
@@ -30,6 +33,7 @@ import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
+import dev.auditstream.exports.ExportWriter;
 import dev.auditstream.exports.Exports;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
@@ -45,7 +49,7 @@ import dev.auditstream.streams.DeliveryTargets;
 import dev.auditstream.streams.EventBatches;
 import dev.auditstream.streams.LeaseRelease;
 import dev.auditstream.streams.LogStreams;
-import dev.auditstream.streams.SecretBox;
+import dev.auditstream.streams.SecretResealing;
 import dev.auditstream.streams.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
 import dev.auditstream.streams.StreamStates;
@@ -137,14 +141,20 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                         storage != null ? storage : GoogleCloudStorage.googleStorage(gcsEndpoint), gcsEndpoint)));
         registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
                 uploads * settings.integer("auditstream.delivery.workers")));
-        SecretBox box = SecretBox.load(settings.optional("auditstream.secret-key").orElse(null), database.embedded(),
+        KeyRing keys = KeyRing.load(settings.optional("auditstream.secret-key").orElse(null),
+                settings.optional("auditstream.secret-key-previous").orElse(null), database.embedded(),
                 settings.dataDir());
+        SecretBox box = new SecretBox(keys);
         StreamSecrets secrets = new StreamSecrets(box);
+        registry.bind("secretResealing", new SecretResealing(dataSource, secrets, box.currentHeader(),
+                settings.integer("auditstream.keys.reseal-batch"), settings.integer("auditstream.locks.reseal-secrets"),
+                metrics));
         registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
-                box.derive("export download links"), settings.publicUrl(),
+                new SignedLinks(keys, KeyRing.Purpose.DOWNLOAD_LINKS), settings.publicUrl(),
                 settings.duration("auditstream.exports.link-lifetime")));
+        registry.bind("exportWriter", new ExportWriter(dataSource, settings.duration("auditstream.exports.keep-for")));
         registry.bind("portal", new Portal(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
-                box.derive("portal links"), settings.publicUrl(),
+                new SignedLinks(keys, KeyRing.Purpose.PORTAL_TOKENS), settings.publicUrl(),
                 settings.duration("auditstream.portal.link-lifetime"),
                 settings.duration("auditstream.portal.session-lifetime")));
         int maxBatch = settings.integer("auditstream.delivery.max-batch");

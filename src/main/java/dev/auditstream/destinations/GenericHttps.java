@@ -16,8 +16,8 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.auditstream.api.Hmac;
 import dev.auditstream.api.Timestamps;
+import dev.auditstream.crypto.Hmac;
 import dev.auditstream.outbound.OutboundRequest;
 
 /**

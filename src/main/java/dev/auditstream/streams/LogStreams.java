@@ -82,7 +82,7 @@ public final class LogStreams {
         organizations.requireExisting(organizationId);
 
         String id = "als_" + UlidCreator.getMonotonicUlid();
-        byte[] sealed = secrets.extract(config, destination.secretPointers());
+        byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organizationId);
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("""
                      INSERT INTO log_stream (id, organization_id, type, name, state, state_reason, config, secrets,
@@ -127,7 +127,7 @@ public final class LogStreams {
             String organization = (String) row.get("organization_id");
             Destination destination = destinations.get((String) row.get("type"));
             ObjectNode config = secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
-                    (byte[]) row.get("secrets"));
+                    (byte[]) row.get("secrets"), id, organization);
             if (configPatch != null) {
                 readOnly(configPatch, destination, errors);
                 String url = config.path("url").asText(null);
@@ -136,7 +136,7 @@ public final class LogStreams {
             }
             List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
             errors.throwIfAny();
-            byte[] sealed = secrets.extract(config, destination.secretPointers());
+            byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
 
             String from = (String) row.get("state");
             String fromReason = (String) row.get("state_reason");
