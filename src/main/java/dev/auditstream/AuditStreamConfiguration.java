@@ -20,6 +20,9 @@ import dev.auditstream.api.HeaderFilter;
 import dev.auditstream.api.RequestGuard;
 import dev.auditstream.api.Responses;
 import dev.auditstream.api.SecurityHeaders;
+import dev.auditstream.crypto.KeyRing;
+import dev.auditstream.crypto.SecretBox;
+import dev.auditstream.crypto.SignedLinks;
 import dev.auditstream.db.Database;
 import dev.auditstream.db.Pages;
 import dev.auditstream.destinations.Datadog;
@@ -31,9 +34,13 @@ import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
+import dev.auditstream.exports.ExportWriter;
 import dev.auditstream.exports.Exports;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
+import dev.auditstream.outbound.AddressGuard;
+import dev.auditstream.outbound.HostResolver;
+import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
 import dev.auditstream.streams.DeliveryFailures;
@@ -43,7 +50,7 @@ import dev.auditstream.streams.DeliveryTargets;
 import dev.auditstream.streams.EventBatches;
 import dev.auditstream.streams.LeaseRelease;
 import dev.auditstream.streams.LogStreams;
-import dev.auditstream.streams.SecretBox;
+import dev.auditstream.streams.SecretResealing;
 import dev.auditstream.streams.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
 import dev.auditstream.streams.StreamStates;
@@ -112,7 +119,18 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         GoogleCloudStorage.StorageFactory storage = registry.lookupByNameAndType("googleStorageFactory",
                 GoogleCloudStorage.StorageFactory.class);
         int uploads = settings.integer("auditstream.objects.parallel-uploads");
-        Destinations destinations = new Destinations(settings.flag("auditstream.allow-private-destinations"), uploads,
+        HostResolver resolver = registry.lookupByNameAndType("hostResolver", HostResolver.class);
+        AddressGuard guard = new AddressGuard(resolver != null ? resolver : HostResolver.system(),
+                settings.flag("auditstream.allow-private-destinations"));
+        OutboundHttp outboundHttp = new OutboundHttp(guard, new OutboundHttp.Settings(
+                settings.duration("auditstream.outbound.connect-timeout"),
+                settings.duration("auditstream.outbound.response-timeout"),
+                settings.duration("auditstream.outbound.deadline"),
+                settings.integer("auditstream.outbound.connections-per-host"),
+                settings.integer("auditstream.outbound.max-connections")));
+        context.addService(outboundHttp, true, true);
+        registry.bind("outboundHttp", outboundHttp);
+        Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
@@ -128,14 +146,20 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                         storage != null ? storage : GoogleCloudStorage.googleStorage(gcsEndpoint), gcsEndpoint)));
         registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
                 uploads * settings.integer("auditstream.delivery.workers")));
-        SecretBox box = SecretBox.load(settings.optional("auditstream.secret-key").orElse(null), database.embedded(),
+        KeyRing keys = KeyRing.load(settings.optional("auditstream.secret-key").orElse(null),
+                settings.optional("auditstream.secret-key-previous").orElse(null), database.embedded(),
                 settings.dataDir());
+        SecretBox box = new SecretBox(keys);
         StreamSecrets secrets = new StreamSecrets(box);
+        registry.bind("secretResealing", new SecretResealing(dataSource, secrets, box.currentHeader(),
+                settings.integer("auditstream.keys.reseal-batch"), settings.integer("auditstream.locks.reseal-secrets"),
+                metrics));
         registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
-                box.derive("export download links"), settings.publicUrl(),
+                new SignedLinks(keys, KeyRing.Purpose.DOWNLOAD_LINKS), settings.publicUrl(),
                 settings.duration("auditstream.exports.link-lifetime")));
+        registry.bind("exportWriter", new ExportWriter(dataSource, settings.duration("auditstream.exports.keep-for")));
         registry.bind("portal", new Portal(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
-                box.derive("portal links"), settings.publicUrl(),
+                new SignedLinks(keys, KeyRing.Purpose.PORTAL_TOKENS), settings.publicUrl(),
                 settings.duration("auditstream.portal.link-lifetime"),
                 settings.duration("auditstream.portal.session-lifetime")));
         int maxBatch = settings.integer("auditstream.delivery.max-batch");

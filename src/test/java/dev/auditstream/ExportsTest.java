@@ -6,11 +6,15 @@ import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.workos.WorkOS;
@@ -94,17 +98,82 @@ class ExportsTest {
         assertThat(service.get("/audit_logs/exports/audit_log_export_missing").statusCode()).isEqualTo(404);
 
         String url = awaitReady(id).getUrl();
-        HttpResponse<String> tampered = RunningService.sendRaw(HttpRequest.newBuilder(
-                URI.create(url.replaceAll("signature=.", "signature=A"))).build());
+        String[] token = url.substring(url.indexOf("token=") + 6).split("\\.");
+        HttpResponse<String> tampered = RunningService.sendRaw(HttpRequest.newBuilder(URI.create(
+                url.substring(0, url.length() - 1) + (url.endsWith("A") ? "B" : "A"))).build());
         assertThat(tampered.statusCode()).isEqualTo(403);
-        HttpResponse<String> stretched = RunningService.sendRaw(HttpRequest.newBuilder(
-                URI.create(url.replaceAll("expires=\\d+", "expires=99999999999"))).build());
+        String longer = Base64.getUrlEncoder().withoutPadding().encodeToString(new String(
+                Base64.getUrlDecoder().decode(token[1]), StandardCharsets.UTF_8)
+                .replaceAll("\"e\":\\d+", "\"e\":99999999999").getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> stretched = RunningService.sendRaw(HttpRequest.newBuilder(URI.create(
+                url.replace(token[1], longer))).build());
         assertThat(stretched.statusCode()).isEqualTo(403);
+        // a valid link names its export: it opens no other
+        String otherId = awaitReady(exportOf(org, "")).getId();
+        HttpResponse<String> another = RunningService.sendRaw(HttpRequest.newBuilder(URI.create(
+                url.replace("/exports/" + id + "/", "/exports/" + otherId + "/"))).build());
+        assertThat(another.statusCode()).isEqualTo(403);
 
         HttpResponse<String> badRange = service.post("/audit_logs/exports", "{\"organization_id\":\"" + org
                 + "\",\"range_start\":\"2024-02-01T00:00:00Z\"}");
         assertThat(badRange.statusCode()).isEqualTo(422);
         assertThat(TestJson.read(badRange.body()).at("/errors/0/field").asText()).isEqualTo("range_end");
+    }
+
+    @Test
+    void filterListsTakeAtMostAHundredValues() throws Exception {
+        String hundred = IntStream.range(0, 100).mapToObj(i -> "\"user.action_" + i + "\"")
+                .collect(Collectors.joining(","));
+        String range = "\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\"";
+        assertThat(service.post("/audit_logs/exports", "{\"organization_id\":\"" + org + "\"," + range
+                + ",\"actions\":[" + hundred + "]}").statusCode()).isEqualTo(201);
+        HttpResponse<String> tooMany = service.post("/audit_logs/exports", "{\"organization_id\":\"" + org + "\","
+                + range + ",\"actor_ids\":[" + hundred + ",\"one_more\"]}");
+        assertThat(tooMany.statusCode()).isEqualTo(422);
+        assertThat(TestJson.read(tooMany.body()).at("/errors/0/field").asText()).isEqualTo("actor_ids");
+    }
+
+    /** OWASP's rule against CSV injection, for every first character it names, in every column that can hold one. */
+    @Test
+    void cellsASpreadsheetWouldRunAsAFormulaStartWithAQuote() throws Exception {
+        String formulas = service.createOrganization("Formulas");
+        List<String> starts = List.of("=", "+", "-", "@", "\t", "\r");
+        for (int i = 0; i < starts.size(); i++) {
+            storeEvent(formulas, i, starts.get(i) + "HYPERLINK(\"https://example.com\",\"x\")", "now()");
+        }
+        storeEvent(formulas, starts.size(), "plain=text-with+formula@characters", "now()");
+
+        List<CSVRecord> rows = csv(awaitReady(exportOf(formulas, "")).getUrl());
+        assertThat(rows).hasSize(starts.size() + 1);
+        for (int i = 0; i < rows.size(); i++) {
+            CSVRecord row = rows.get(i);
+            String expected = i < starts.size() ? "'" + starts.get(i) + "HYPERLINK(\"https://example.com\",\"x\")"
+                    : "plain=text-with+formula@characters";
+            for (String column : List.of("action", "actor_id", "actor_type", "actor_name", "location", "user_agent")) {
+                assertThat(row.get(column)).as("%s of row %d", column, i).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void anExportIsKeptAWeekButNeverLongerThanItsEventsAreAndIsGoneOnceExpired() throws Exception {
+        String thirtyDays = service.createOrganization("Thirty Days");
+        assertThat(service.put("/organizations/" + thirtyDays + "/audit_logs_retention",
+                "{\"retention_period_in_days\":30}").statusCode()).isEqualTo(200);
+        storeEvent(thirtyDays, 0, "user.signed_in", "now() - interval '29 days'");
+        AuditLogExport old = awaitReady(exportOf(thirtyDays, ""));
+        AuditLogExport recent = awaitReady(exportOf(org, ""));
+
+        // the 29-day-old event leaves the log in a day, and its copy with it; the others are kept a week
+        assertThat(service.count("SELECT floor(extract(epoch FROM expires_at - now()) / 3600) FROM audit_log_export "
+                + "WHERE id = '" + old.getId() + "'")).isEqualTo(23);
+        assertThat(service.count("SELECT floor(extract(epoch FROM expires_at - now()) / 3600) FROM audit_log_export "
+                + "WHERE id = '" + recent.getId() + "'")).isEqualTo(7 * 24 - 1);
+
+        service.execute("UPDATE audit_log_export SET expires_at = now() WHERE id = '" + old.getId() + "'");
+        assertThat(service.get("/audit_logs/exports/" + old.getId()).statusCode()).isEqualTo(404);
+        assertThat(RunningService.sendRaw(HttpRequest.newBuilder(URI.create(old.getUrl())).build()).statusCode())
+                .isEqualTo(404);
     }
 
     @Test
@@ -158,12 +227,40 @@ class ExportsTest {
     }
 
     private static List<String> exportedActors(String filter) throws Exception {
-        JsonNode export = TestJson.read(service.post("/audit_logs/exports", "{\"organization_id\":\"" + org
-                + "\",\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\"," + filter + "}")
-                .body());
         List<String> actors = new ArrayList<>();
-        csv(awaitReady(export.get("id").asText()).getUrl()).forEach(r -> actors.add(r.get("actor_id")));
+        csv(awaitReady(exportOf(org, filter)).getUrl()).forEach(r -> actors.add(r.get("actor_id")));
         return actors;
+    }
+
+    /** Starts an export of the organization's events of 2024 ({@code filter}: more members of the request). */
+    private static String exportOf(String organizationId, String filter) throws Exception {
+        HttpResponse<String> created = service.post("/audit_logs/exports", "{\"organization_id\":\"" + organizationId
+                + "\",\"range_start\":\"2024-01-01T00:00:00Z\",\"range_end\":\"2025-01-01T00:00:00Z\""
+                + (filter.isEmpty() ? "" : "," + filter) + "}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return TestJson.read(created.body()).get("id").asText();
+    }
+
+    /**
+     * An event as the log holds it, written directly (values the API might refuse, acceptance in the past), with
+     * {@code value} in every text column.
+     */
+    private static void storeEvent(String organizationId, int day, String value, String acceptedAt) throws Exception {
+        try (var c = service.dataSource().getConnection(); var ps = c.prepareStatement("""
+                WITH e AS (SELECT ?::text AS org, ?::text AS id, ?::text AS v, ?::timestamptz AS at)
+                INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id, actor_name,
+                                         target_ids, target_types, event)
+                SELECT org, id, v, at, %s, v, v, '{t_1}', '{user}', json_build_object('id', id, 'action', v,
+                       'targets', json_build_array(json_build_object('id', 't_1', 'type', 'user')),
+                       'actor', json_build_object('id', v, 'type', v, 'name', v),
+                       'context', json_build_object('location', v, 'user_agent', v), 'occurred_at', iso_ms(at))::text
+                FROM e""".formatted(acceptedAt))) {
+            ps.setString(1, organizationId);
+            ps.setString(2, organizationId + "_" + day);
+            ps.setString(3, value);
+            ps.setString(4, "2024-03-0" + (day + 1) + "T00:00:00Z");
+            ps.executeUpdate();
+        }
     }
 
     private static AuditLogExport awaitReady(String id) throws Exception {

@@ -31,7 +31,6 @@ import org.apache.camel.Route;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.apache.camel.component.bean.BeanConstants;
 import org.apache.camel.component.google.storage.GoogleCloudStorageConstants;
-import org.apache.camel.component.http.HttpConstants;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.component.sql.SqlConstants;
 import org.apache.camel.spi.RestRegistry;
@@ -390,7 +389,7 @@ class HostileCallerTest {
     /** Every header name the components the routes use declare (they read them from the exchange). */
     private static List<String> componentHeaders() throws IllegalAccessException {
         Set<String> names = new TreeSet<>(ALWAYS);
-        for (Class<?> constants : List.of(SqlConstants.class, HttpConstants.class, AWS2S3Constants.class,
+        for (Class<?> constants : List.of(SqlConstants.class, AWS2S3Constants.class,
                 GoogleCloudStorageConstants.class, BeanConstants.class, Exchange.class)) {
             for (Field field : constants.getFields()) {
                 if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class
@@ -466,14 +465,7 @@ class HostileCallerTest {
 
     /** The path and query of a ready export's signed download link. */
     private static String downloadPath(String exportId) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        JsonNode export = TestJson.read(service.get("/audit_logs/exports/" + exportId).body());
-        while (!"ready".equals(export.get("state").asText())) {
-            assertThat(System.nanoTime()).as("export %s ready", exportId).isLessThan(deadline);
-            Thread.sleep(50);
-            export = TestJson.read(service.get("/audit_logs/exports/" + exportId).body());
-        }
-        URI url = URI.create(export.get("url").asText());
+        URI url = URI.create(service.awaitReadyExport(exportId).get("url").asText());
         return url.getRawPath() + "?" + url.getRawQuery();
     }
 

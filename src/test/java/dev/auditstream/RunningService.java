@@ -17,6 +17,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 
@@ -40,7 +41,7 @@ final class RunningService implements AutoCloseable {
 
     private RunningService(Path dataDir, Map<String, String> overrides, Map<String, Object> beans) throws IOException {
         this.dataDir = dataDir;
-        this.overrides = overrides;
+        this.overrides = new HashMap<>(overrides);
         this.beans = beans;
         this.httpPort = ChildService.freePort();
         this.managementPort = ChildService.freePort();
@@ -86,6 +87,12 @@ final class RunningService implements AutoCloseable {
     void restart() throws Exception {
         main.stop();
         startMain();
+    }
+
+    /** A restart with these settings changed (an empty value unsets one). */
+    void restart(Map<String, String> changes) throws Exception {
+        overrides.putAll(changes);
+        restart();
     }
 
     URI uri(String path) {
@@ -151,6 +158,20 @@ final class RunningService implements AutoCloseable {
 
     CamelContext context() {
         return main.getCamelContext();
+    }
+
+    /** Waits (20 s at most) until the export is ready; its JSON, with the signed download url. */
+    JsonNode awaitReadyExport(String id) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        JsonNode export = TestJson.read(get("/audit_logs/exports/" + id).body());
+        while (!"ready".equals(export.path("state").asText())) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("export " + id + " is not ready: " + export);
+            }
+            Thread.sleep(100);
+            export = TestJson.read(get("/audit_logs/exports/" + id).body());
+        }
+        return export;
     }
 
     DataSource dataSource() {

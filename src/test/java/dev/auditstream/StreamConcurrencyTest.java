@@ -31,8 +31,8 @@ class StreamConcurrencyTest {
                 "auditstream.delivery.poll-interval", "100",
                 "auditstream.delivery.backoff-base", "PT0.2S",
                 "auditstream.delivery.backoff-max", "PT1S",
-                "camel.component.http.response-timeout", "20000",
-                "camel.component.http.so-timeout", "20000"));
+                "auditstream.outbound.response-timeout", "PT20S",
+                "auditstream.outbound.deadline", "PT25S"));
         streams = new StreamApi(service);
     }
 

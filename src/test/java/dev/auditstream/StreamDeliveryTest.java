@@ -121,7 +121,9 @@ class StreamDeliveryTest {
         assertThat(secret).startsWith("whsec_");
         assertThat(streams.get(stream.get("id").asText()).at("/config/signingSecret").asText()).startsWith("••••");
         try (WebhookReceiver webhook = WebhookReceiver.builder(secret).bearerToken("bearer-token-xyz").start()) {
-            streams.patch(stream.get("id").asText(), "{\"config\":{\"url\":\"" + webhook.baseUrl() + "/hooks\"}}");
+            // a new URL takes the credentials again
+            streams.patch(stream.get("id").asText(), "{\"config\":{\"url\":\"" + webhook.baseUrl() + "/hooks\","
+                    + "\"auth\":{\"token\":\"bearer-token-xyz\"}}}");
             List<String> sent = streams.send(org, "hook", 4);
 
             List<JsonNode> events = webhook.awaitEvents(4, WAIT);

@@ -1,29 +1,29 @@
 package dev.auditstream.destinations;
 
-import java.net.InetAddress;
-import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.UnknownHostException;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.auditstream.api.Validation;
+import dev.auditstream.outbound.AddressGuard;
+import dev.auditstream.outbound.HeaderRules;
+import dev.auditstream.outbound.UnsafeDestinationException;
 
 /**
- * Checks of stream config values shared by the destinations, reporting as {@code config.<member>}; and the rule
- * that customer-supplied URLs may not reach loopback, private, link-local or multicast addresses unless the
- * operator allows private destinations.
+ * Checks of stream config values shared by the destinations, reporting as {@code config.<member>}: URLs a
+ * destination may have, header names and values.
  */
 public final class ConfigChecks {
 
     private final Validation errors;
-    private final boolean allowPrivate;
+    private final AddressGuard guard;
 
-    public ConfigChecks(Validation errors, boolean allowPrivate) {
+    public ConfigChecks(Validation errors, AddressGuard guard) {
         this.errors = errors;
-        this.allowPrivate = allowPrivate;
+        this.guard = guard;
     }
 
     public void unknownMembers(JsonNode config, Set<String> allowed, String prefix) {
@@ -45,14 +45,14 @@ public final class ConfigChecks {
         return value;
     }
 
-    /** An optional URL member that must be https (http only where private destinations are allowed). */
+    /** An optional URL member: a destination this service may send to (see {@link AddressGuard#checkUrl}). */
     public String url(ObjectNode config, String member) {
         String value = string(config, member, member);
         if (value == null) {
             return null;
         }
         try {
-            requireSafe(new URI(value), allowPrivate);
+            guard.checkUrl(value);
         } catch (URISyntaxException e) {
             errors.add("config." + member, "invalid_url", "config." + member + " is not a URL.");
         } catch (UnsafeDestinationException e) {
@@ -61,42 +61,39 @@ public final class ConfigChecks {
         return value;
     }
 
+    /** An optional string member that is sent as a header value. */
+    public String headerValue(JsonNode config, String member, String field) {
+        return checked(config, member, field, HeaderRules::valueProblem);
+    }
+
+    /** An optional string member that is sent encoded (a basic-auth password). */
+    public String encodedHeaderValue(JsonNode config, String member, String field) {
+        return checked(config, member, field, HeaderRules::encodedValueProblem);
+    }
+
+    /** An optional custom header name. */
+    public String headerName(JsonNode config, String member, String field) {
+        return checked(config, member, field, HeaderRules::nameProblem);
+    }
+
+    /** An optional string member that {@code problemOf} finds nothing wrong with (else an error, and null). */
+    private String checked(JsonNode config, String member, String field, UnaryOperator<String> problemOf) {
+        String value = string(config, member, field);
+        String problem = value == null ? null : problemOf.apply(value);
+        if (problem != null) {
+            add(field, "invalid", "config." + field + " " + problem + ".");
+            return null;
+        }
+        return value;
+    }
+
+    /** Whether loopback and private destinations (and plain http) are allowed here. */
+    public boolean allowPrivate() {
+        return guard.allowPrivate();
+    }
+
     public void add(String field, String code, String message) {
         errors.add("config." + field, code, message);
-    }
-
-    /**
-     * Refuses URLs that are not http(s), and hosts that resolve to an address of this network (checked when a stream
-     * is configured and again before every send, since DNS answers change).
-     */
-    public static void requireSafe(URI uri, boolean allowPrivate) {
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
-        if (!scheme.equals("https") && !(allowPrivate && scheme.equals("http"))) {
-            throw new UnsafeDestinationException("The URL must use https.");
-        }
-        if (uri.getHost() == null || uri.getHost().isBlank()) {
-            throw new UnsafeDestinationException("The URL has no host.");
-        }
-        if (allowPrivate) {
-            return;
-        }
-        try {
-            for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
-                if (address.isLoopbackAddress() || address.isSiteLocalAddress() || address.isLinkLocalAddress()
-                        || address.isMulticastAddress() || address.isAnyLocalAddress() || isUniqueLocal(address)) {
-                    throw new UnsafeDestinationException("The URL's host " + uri.getHost()
-                            + " resolves to a loopback, private, link-local or multicast address.");
-                }
-            }
-        } catch (UnknownHostException e) {
-            throw new UnsafeDestinationException("The URL's host " + uri.getHost() + " does not resolve.");
-        }
-    }
-
-    /** IPv6 fc00::/7, which InetAddress does not count as site-local. */
-    private static boolean isUniqueLocal(InetAddress address) {
-        byte[] bytes = address.getAddress();
-        return bytes.length == 16 && (bytes[0] & 0xfe) == 0xfc;
     }
 
     /** A destination's answer, shortened for messages and the deliveries list. */
@@ -106,12 +103,5 @@ public final class ConfigChecks {
         }
         String flat = text.replaceAll("\\s+", " ").trim();
         return flat.length() <= 300 ? flat : flat.substring(0, 300) + "…";
-    }
-
-    /** A URL the service will not send to. */
-    public static final class UnsafeDestinationException extends RuntimeException {
-        public UnsafeDestinationException(String message) {
-            super(message);
-        }
     }
 }

@@ -1,11 +1,16 @@
 package dev.auditstream.destinations;
 
+import static dev.auditstream.outbound.OutboundRequest.header;
+
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.auditstream.outbound.OutboundRequest;
 
 /**
  * Datadog's HTTP log intake (v2): a gzipped JSON array of {@code {"message": <event>, "ddsource", "service"}},
@@ -46,7 +51,7 @@ public final class Datadog implements HttpDestination {
     public List<String> check(ObjectNode config, ConfigChecks checks) {
         checks.unknownMembers(config, Set.of("apiKey", "region", "source", "service"), "");
         List<String> missing = new ArrayList<>();
-        if (checks.string(config, "apiKey", "apiKey") == null) {
+        if (checks.headerValue(config, "apiKey", "apiKey") == null) {
             missing.add("apiKey");
         }
         checks.oneOf(config, "region", "region", SITES.keySet());
@@ -62,10 +67,10 @@ public final class Datadog implements HttpDestination {
                 + ",\"service\":" + Payloads.quote(target.text("service", "audit-logs")) + "}";
         Entries entries = Entries.join(events, e -> "{\"message\":" + e.json() + tail, "[", ",", "]",
                 MAX_ENTRIES, MAX_BYTES);
-        return new Outbound(base + "/api/v2/logs",
-                Map.of("Content-Type", "application/json",
-                        "Content-Encoding", "gzip",
-                        "DD-API-KEY", target.text("apiKey", "")),
-                Payloads.gzip(entries.body()), true, entries.count());
+        return new Outbound(OutboundRequest.post(URI.create(base + "/api/v2/logs"), List.of(
+                        header("Content-Type", "application/json"),
+                        header("Content-Encoding", "gzip"),
+                        header("DD-API-KEY", target.text("apiKey", ""))),
+                Payloads.gzip(entries.body())), entries.count());
     }
 }

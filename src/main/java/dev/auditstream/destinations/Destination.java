@@ -19,6 +19,14 @@ public interface Destination {
     List<String> secretPointers();
 
     /**
+     * JSON pointers of the secrets sent to the config's {@code url}: a change of the URL drops them unless the change
+     * gives them again. Empty where the service chooses where events go.
+     */
+    default List<String> credentialsSentToUrl() {
+        return List.of();
+    }
+
+    /**
      * Checks the config: values that are wrong are added to {@code checks} (the request is refused with 422);
      * required members that are absent are returned (the stream is kept {@code inactive} until they are given).
      */

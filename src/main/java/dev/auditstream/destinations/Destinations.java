@@ -1,6 +1,5 @@
 package dev.auditstream.destinations;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -10,8 +9,8 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 
+import dev.auditstream.outbound.AddressGuard;
 import dev.auditstream.streams.Batch;
 
 /** The destination types this installation knows, and the route step that turns a batch into a request. */
@@ -20,11 +19,11 @@ public final class Destinations {
     private static final String UPLOAD_FAILURES = "auditstreamUploadFailures";
 
     private final Map<String, Destination> byType = new LinkedHashMap<>();
-    private final boolean allowPrivate;
+    private final AddressGuard guard;
     private final int parallelUploads;
 
-    public Destinations(boolean allowPrivate, int parallelUploads, List<Destination> destinations) {
-        this.allowPrivate = allowPrivate;
+    public Destinations(AddressGuard guard, int parallelUploads, List<Destination> destinations) {
+        this.guard = guard;
         this.parallelUploads = parallelUploads;
         destinations.forEach(d -> byType.put(d.type(), d));
     }
@@ -101,28 +100,21 @@ public final class Destinations {
         return byType.keySet();
     }
 
-    public boolean allowPrivate() {
-        return allowPrivate;
+    /** Where destinations may be: what config checks and the outbound client hold URLs and addresses to. */
+    public AddressGuard guard() {
+        return guard;
     }
 
     /**
-     * Route step: the request for the batch in variable {@code batch} to the stream in variable {@code target}.
-     * Sets the message to it (the message's headers were removed before), and the variables {@code destinationUri},
-     * {@code sentCount} and {@code advanceXid}/{@code advanceSeq} (the cursor once it is accepted).
+     * Route step: the request for the batch in variable {@code batch} to the stream in variable {@code target}, into
+     * variable {@code request}; and the variables {@code sentCount} and {@code advanceXid}/{@code advanceSeq} (the
+     * cursor once it is accepted).
      */
     public void prepare(Exchange exchange) {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         Batch batch = exchange.getVariable("batch", Batch.class);
         Outbound outbound = http(target.type()).prepare(target, batch.events());
-        ConfigChecks.requireSafe(URI.create(outbound.uri()), allowPrivate);
-
-        Message message = exchange.getMessage();
-        outbound.headers().forEach(message::setHeader);
-        message.setHeader(Exchange.HTTP_METHOD, "POST");
-        message.setBody(outbound.body());
-        // the body is gzipped already; camel-http would gzip it again because of Content-Encoding
-        exchange.setProperty(Exchange.SKIP_GZIP_ENCODING, outbound.gzipped());
-        exchange.setVariable("destinationUri", outbound.uri());
+        exchange.setVariable("request", outbound.request());
         sent(exchange, batch, outbound.eventCount());
     }
 

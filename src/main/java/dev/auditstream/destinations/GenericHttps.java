@@ -1,5 +1,8 @@
 package dev.auditstream.destinations;
 
+import static dev.auditstream.outbound.OutboundRequest.header;
+
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -10,12 +13,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.auditstream.api.Hmac;
 import dev.auditstream.api.Timestamps;
+import dev.auditstream.crypto.Hmac;
+import dev.auditstream.outbound.OutboundRequest;
 
 /**
  * Any HTTPS endpoint: a JSON array (or NDJSON) of {@code {"event", "keySuffix", "timestamp", "source"}}, with the
@@ -37,6 +40,12 @@ public final class GenericHttps implements HttpDestination {
     @Override
     public List<String> secretPointers() {
         return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/signingSecret");
+    }
+
+    /** The signing secret only signs: it stays when the URL changes. */
+    @Override
+    public List<String> credentialsSentToUrl() {
+        return List.of("/auth/token", "/auth/password", "/auth/headerValue");
     }
 
     /** A new signing secret, given to the customer once when the stream is created. */
@@ -71,13 +80,29 @@ public final class GenericHttps implements HttpDestination {
                 case "header" -> List.of("headerName", "headerValue");
                 default -> List.of();
             };
-            for (String member : List.of("token", "username", "password", "headerName", "headerValue")) {
-                if (checks.string(auth, member, "auth." + member) == null && needed.contains(member)) {
+            Map<String, String> given = new LinkedHashMap<>();
+            given.put("token", checks.headerValue(auth, "token", "auth.token"));
+            given.put("username", username(auth, checks));
+            given.put("password", checks.encodedHeaderValue(auth, "password", "auth.password"));
+            given.put("headerName", checks.headerName(auth, "headerName", "auth.headerName"));
+            given.put("headerValue", checks.headerValue(auth, "headerValue", "auth.headerValue"));
+            given.forEach((member, value) -> {
+                if (value == null && needed.contains(member)) {
                     missing.add("auth." + member);
                 }
-            }
+            });
         }
         return missing;
+    }
+
+    /** A basic-auth user name: encoded, and without the colon that ends it (RFC 7617). */
+    private static String username(JsonNode auth, ConfigChecks checks) {
+        String username = checks.encodedHeaderValue(auth, "username", "auth.username");
+        if (username != null && username.contains(":")) {
+            checks.add("auth.username", "invalid", "config.auth.username may not contain a colon.");
+            return null;
+        }
+        return username;
     }
 
     @Override
@@ -93,23 +118,26 @@ public final class GenericHttps implements HttpDestination {
         // the id names the batch, so a retry of the same events carries the same webhook-id
         String id = "msg_" + events.get(0).id() + "_" + entries.count();
         String timestamp = String.valueOf(Instant.now().getEpochSecond());
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Content-Type", ndjson ? "application/x-ndjson" : "application/json");
-        headers.put("webhook-id", id);
-        headers.put("webhook-timestamp", timestamp);
-        headers.put("webhook-signature", "v1," + sign(target.text("signingSecret", ""), id, timestamp, entries.body()));
+        List<OutboundRequest.Header> headers = new ArrayList<>(List.of(
+                header("Content-Type", ndjson ? "application/x-ndjson" : "application/json"),
+                header("webhook-id", id),
+                header("webhook-timestamp", timestamp),
+                header("webhook-signature", "v1," + sign(target.text("signingSecret", ""), id, timestamp,
+                        entries.body()))));
         JsonNode auth = target.config().path("auth");
         switch (auth.path("type").asText("none")) {
-            case "bearer" -> headers.put("Authorization", "Bearer " + auth.path("token").asText());
-            case "basic" -> headers.put("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+            case "bearer" -> headers.add(header("Authorization", "Bearer " + auth.path("token").asText()));
+            case "basic" -> headers.add(header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                     (auth.path("username").asText() + ":" + auth.path("password").asText())
-                            .getBytes(StandardCharsets.UTF_8)));
-            case "header" -> headers.put(auth.path("headerName").asText(), auth.path("headerValue").asText());
+                            .getBytes(StandardCharsets.UTF_8))));
+            // a name the config check allowed: a token, none of the protocol's, Camel's or the signature's
+            case "header" -> headers.add(header(auth.path("headerName").asText(), auth.path("headerValue").asText()));
             default -> {
                 // no authentication beyond the signature
             }
         }
-        return new Outbound(target.text("url", ""), headers, entries.body(), false, entries.count());
+        return new Outbound(OutboundRequest.post(URI.create(target.text("url", "")), headers, entries.body()),
+                entries.count());
     }
 
     static String sign(String secret, String id, String timestamp, byte[] body) {

@@ -34,6 +34,9 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
 
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]");
     private static final URI XML_API = URI.create("https://storage.googleapis.com");
+    /** Google's OAuth token endpoint, and its older address that keys made before 2019 name. */
+    private static final List<String> TOKEN_URIS = List.of("https://oauth2.googleapis.com/token",
+            "https://accounts.google.com/o/oauth2/token");
 
     /** Builds the Storage client for a service-account key (tests give Google's in-memory Storage instead). */
     public interface StorageFactory {
@@ -98,6 +101,11 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
                 checks.add("serviceAccountKey", "invalid", "config.serviceAccountKey must be a service account key "
                         + "file's JSON (type service_account, client_email, private_key).");
             }
+            // Google's library posts the signed token request to the key's token_uri
+            if (!checks.allowPrivate() && !TOKEN_URIS.contains(parsed.path("token_uri").asText(TOKEN_URIS.get(0)))) {
+                checks.add("serviceAccountKey", "invalid", "config.serviceAccountKey's token_uri must be Google's, "
+                        + TOKEN_URIS.get(0) + ".");
+            }
         }
         if (key == null && (accessKeyId == null || secret == null)) {
             missing.add(accessKeyId == null && secret == null
@@ -118,23 +126,24 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
 
     @Override
     public String endpointUri(DeliveryTarget target) {
-        String bucket = target.text("bucketName", "");
         if (hmac(target)) {
             return clients.endpoint(target, t -> S3.builder(Region.of("auto"),
                             StaticCredentialsProvider.create(AwsBasicCredentials.create(t.text("accessKeyId", ""),
                                     t.text("secretAccessKey", ""))),
                             endpoint != null ? endpoint : XML_API).build(),
-                    name -> "aws2-s3://" + bucket + "?amazonS3Client=#" + name + "&autoCreateBucket=false");
+                    S3::endpointUri);
         }
+        // named by the client's registry name; the bucket goes with each upload
         return clients.endpoint(target, t -> storage.create(t.text("serviceAccountKey", "")),
-                name -> "google-storage://" + bucket + "?storageClient=#" + name + "&autoCreateBucket=false");
+                name -> "google-storage://" + name + "?storageClient=#" + name + "&autoCreateBucket=false");
     }
 
     @Override
     public void headers(Message message, EventObjects object, DeliveryTarget target) {
         if (hmac(target)) {
-            S3.s3Headers(message, object);
+            S3.s3Headers(message, object, target);
         } else {
+            message.setHeader(GoogleCloudStorageConstants.OVERRIDE_BUCKET_NAME, target.text("bucketName", ""));
             message.setHeader(GoogleCloudStorageConstants.OBJECT_NAME, object.key());
             message.setHeader(GoogleCloudStorageConstants.CONTENT_TYPE, "application/json");
         }

@@ -105,16 +105,24 @@ public final class S3 implements ObjectStoreDestination {
 
     @Override
     public String endpointUri(DeliveryTarget target) {
-        return clients.endpoint(target, this::client, name -> "aws2-s3://" + target.text("bucketName", "")
-                + "?amazonS3Client=#" + name + "&autoCreateBucket=false");
+        return clients.endpoint(target, this::client, S3::endpointUri);
+    }
+
+    /**
+     * The endpoint of the stream's client, named by its registry name only: the customer's bucket is no part of an
+     * endpoint URI, it goes with each upload (see {@link #s3Headers}).
+     */
+    static String endpointUri(String clientName) {
+        return "aws2-s3://" + clientName + "?amazonS3Client=#" + clientName + "&autoCreateBucket=false";
     }
 
     @Override
     public void headers(Message message, EventObjects object, DeliveryTarget target) {
-        s3Headers(message, object);
+        s3Headers(message, object, target);
     }
 
-    static void s3Headers(Message message, EventObjects object) {
+    static void s3Headers(Message message, EventObjects object, DeliveryTarget target) {
+        message.setHeader(AWS2S3Constants.OVERRIDE_BUCKET_NAME, target.text("bucketName", ""));
         message.setHeader(AWS2S3Constants.KEY, object.key());
         message.setHeader(AWS2S3Constants.CONTENT_MD5, object.contentMd5());
         message.setHeader(AWS2S3Constants.CONTENT_TYPE, "application/json");

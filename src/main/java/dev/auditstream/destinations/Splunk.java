@@ -1,14 +1,17 @@
 package dev.auditstream.destinations;
 
+import static dev.auditstream.outbound.OutboundRequest.header;
+
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.auditstream.api.Json;
+import dev.auditstream.outbound.OutboundRequest;
 
 /**
  * Splunk's HTTP Event Collector: event objects {@code {"event", "time" (epoch seconds), "source", …}} concatenated
@@ -37,13 +40,18 @@ public final class Splunk implements HttpDestination {
     }
 
     @Override
+    public List<String> credentialsSentToUrl() {
+        return secretPointers();
+    }
+
+    @Override
     public List<String> check(ObjectNode config, ConfigChecks checks) {
         checks.unknownMembers(config, Set.of("url", "token", "source", "index", "sourcetype"), "");
         List<String> missing = new ArrayList<>();
         if (checks.url(config, "url") == null) {
             missing.add("url");
         }
-        if (checks.string(config, "token", "token") == null) {
+        if (checks.headerValue(config, "token", "token") == null) {
             missing.add("token");
         }
         checks.string(config, "source", "source");
@@ -64,9 +72,10 @@ public final class Splunk implements HttpDestination {
         String tail = fields.append('}').toString();
         Entries entries = Entries.join(events, e -> "{\"event\":" + e.json() + ",\"time\":" + seconds(e) + tail,
                 "", "\n", "", MAX_ENTRIES, maxBatchBytes);
-        return new Outbound(collectorUrl(target.text("url", "")),
-                Map.of("Content-Type", "application/json", "Authorization", "Splunk " + target.text("token", "")),
-                entries.body(), false, entries.count());
+        return new Outbound(OutboundRequest.post(collectorUrl(target.text("url", "")), List.of(
+                        header("Content-Type", "application/json"),
+                        header("Authorization", "Splunk " + target.text("token", ""))),
+                entries.body()), entries.count());
     }
 
     /** Splunk's codes say more than its HTTP statuses; {@code invalid-event-number} counts what it took. */
@@ -91,16 +100,15 @@ public final class Splunk implements HttpDestination {
         return Math.floorDiv(millis, 1000) + "." + String.format("%03d", Math.floorMod(millis, 1000));
     }
 
-    /** Accepts the HEC base URL, or one that already ends in the collector path. */
-    private static String collectorUrl(String url) {
-        String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-        if (base.endsWith(COLLECTOR_PATH)) {
-            return base;
+    /** Accepts the HEC base URL, or one whose path already ends in the collector path; its query stays as it is. */
+    private static URI collectorUrl(String url) {
+        URI base = URI.create(url);
+        String path = base.getRawPath() == null ? "" : base.getRawPath().replaceFirst("/$", "");
+        if (!path.endsWith(COLLECTOR_PATH)) {
+            path += path.endsWith("/services/collector") ? "/event" : COLLECTOR_PATH;
         }
-        if (base.endsWith("/services/collector")) {
-            return base + "/event";
-        }
-        return base + COLLECTOR_PATH;
+        return URI.create(base.getScheme() + "://" + base.getRawAuthority() + path
+                + (base.getRawQuery() == null ? "" : "?" + base.getRawQuery()));
     }
 
     private static JsonNode parse(String body) {

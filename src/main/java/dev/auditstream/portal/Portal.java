@@ -5,14 +5,12 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,10 +24,10 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 import dev.auditstream.api.ApiException;
-import dev.auditstream.api.Hmac;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
+import dev.auditstream.crypto.SignedLinks;
 import dev.auditstream.organizations.Organizations;
 
 /**
@@ -40,6 +38,8 @@ public final class Portal {
 
     private static final String COOKIE = "auditstream_portal";
     private static final String CSRF_HEADER = "X-AuditStream-Portal";
+    private static final String LINK = "link";
+    private static final String SESSION = "session";
     private static final Pattern ASSET = Pattern.compile("[a-z0-9-]+\\.(js|css|svg)");
     private static final Map<String, String> CONTENT_TYPES = Map.of(
             "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "svg", "image/svg+xml");
@@ -48,16 +48,16 @@ public final class Portal {
 
     private final DataSource dataSource;
     private final Organizations organizations;
-    private final byte[] key;
+    private final SignedLinks tokens;
     private final String publicUrl;
     private final Duration linkLifetime;
     private final Duration sessionLifetime;
 
-    public Portal(DataSource dataSource, Organizations organizations, byte[] key, String publicUrl,
+    public Portal(DataSource dataSource, Organizations organizations, SignedLinks tokens, String publicUrl,
                   Duration linkLifetime, Duration sessionLifetime) {
         this.dataSource = dataSource;
         this.organizations = organizations;
-        this.key = key;
+        this.tokens = tokens;
         this.publicUrl = publicUrl;
         this.linkLifetime = linkLifetime;
         this.sessionLifetime = sessionLifetime;
@@ -77,7 +77,7 @@ public final class Portal {
         String successUrl = url(errors.optionalString(request, "success_url", "success_url"), "success_url", errors);
         errors.throwIfAny();
         organizations.requireExisting(organization);
-        String token = token("link", organization, Instant.now().plus(linkLifetime), returnUrl, successUrl);
+        String token = token(LINK, organization, Instant.now().plus(linkLifetime), returnUrl, successUrl);
         return Json.write(Json.MAPPER.createObjectNode().put("link", publicUrl + "/portal/log-streams?token=" + token));
     }
 
@@ -88,23 +88,25 @@ public final class Portal {
     public String open(Exchange exchange) throws IOException {
         Message message = exchange.getMessage();
         String token = message.getHeader("token", String.class);
-        JsonNode live = token == null ? verify(cookie(message.getHeader("Cookie", String.class)), "session") : null;
-        JsonNode link = verify(token, "link");
+        JsonNode live = token == null ? verify(cookie(message.getHeader("Cookie", String.class)), SESSION) : null;
+        SignedLinks.Verified link = tokens.verify(LINK, token);
         message.removeHeaders("*");
         message.setHeader(Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
         message.setHeader("Cache-Control", "no-store");
         message.setHeader("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
-        if (live != null && live.has("o")) {
+        if (live != null) {
             return resource("index.html");
         }
-        if (link == null || !link.has("o")) {
-            message.setHeader(Exchange.HTTP_RESPONSE_CODE, link == null ? 403 : 410);
-            return errorPage(link == null
+        if (!link.valid()) {
+            boolean forged = link.verdict() == SignedLinks.Verdict.FORGED;
+            message.setHeader(Exchange.HTTP_RESPONSE_CODE, forged ? 403 : 410);
+            return errorPage(forged
                     ? "This setup link is not valid. Ask the people who sent it for a new one."
                     : "This setup link has expired. Setup links work for a few minutes: ask for a new one.");
         }
-        String session = token("session", link.get("o").asText(), Instant.now().plus(sessionLifetime),
-                link.path("r").asText(null), link.path("s").asText(null));
+        JsonNode claims = link.claims();
+        String session = token(SESSION, claims.get("o").asText(), Instant.now().plus(sessionLifetime),
+                claims.path("r").asText(null), claims.path("s").asText(null));
         message.setHeader("Set-Cookie", COOKIE + "=" + session + "; Path=/portal; HttpOnly; SameSite=Strict; Max-Age="
                 + sessionLifetime.toSeconds() + (publicUrl.startsWith("https:") ? "; Secure" : ""));
         return resource("index.html");
@@ -119,8 +121,8 @@ public final class Portal {
         if (message.getHeader(CSRF_HEADER) == null) {
             throw new ApiException(403, "forbidden", "Portal calls come from the portal page.", List.of());
         }
-        JsonNode session = verify(cookie(message.getHeader("Cookie", String.class)), "session");
-        if (session == null || !session.has("o")) {
+        JsonNode session = verify(cookie(message.getHeader("Cookie", String.class)), SESSION);
+        if (session == null) {
             throw new ApiException(401, "session_expired",
                     "Your session has expired. Ask for a new setup link.", List.of());
         }
@@ -176,49 +178,21 @@ public final class Portal {
         }
     }
 
-    /**
-     * The token's claims, or null when it is not this service's; a token whose time is up comes back without its
-     * organization, so the caller can tell expired from forged.
-     */
+    /** The claims of a valid token of this kind (a setup link or a session), else null. */
     private JsonNode verify(String token, String kind) {
-        if (token == null) {
-            return null;
-        }
-        int dot = token.indexOf('.');
-        if (dot < 0) {
-            return null;
-        }
-        String payload = token.substring(0, dot);
-        if (!MessageDigest.isEqual(sign(payload).getBytes(StandardCharsets.US_ASCII),
-                token.substring(dot + 1).getBytes(StandardCharsets.US_ASCII))) {
-            return null;
-        }
-        ObjectNode claims = Json.object(Base64.getUrlDecoder().decode(payload));
-        if (!kind.equals(claims.path("k").asText())) {
-            return null;
-        }
-        if (Instant.now().getEpochSecond() >= claims.path("e").asLong()) {
-            claims.remove("o");
-        }
-        return claims;
+        SignedLinks.Verified verified = tokens.verify(kind, token);
+        return verified.valid() ? verified.claims() : null;
     }
 
     private String token(String kind, String organizationId, Instant expires, String returnUrl, String successUrl) {
-        ObjectNode claims = Json.MAPPER.createObjectNode().put("k", kind).put("o", organizationId)
-                .put("e", expires.getEpochSecond());
+        ObjectNode claims = Json.MAPPER.createObjectNode().put("o", organizationId);
         if (returnUrl != null) {
             claims.put("r", returnUrl);
         }
         if (successUrl != null) {
             claims.put("s", successUrl);
         }
-        String payload = Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(Json.write(claims).getBytes(StandardCharsets.UTF_8));
-        return payload + "." + sign(payload);
-    }
-
-    private String sign(String payload) {
-        return Hmac.urlSafe(key, payload.getBytes(StandardCharsets.US_ASCII));
+        return tokens.sign(kind, expires, claims);
     }
 
     private static String cookie(String header) {

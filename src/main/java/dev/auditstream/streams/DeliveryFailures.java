@@ -7,7 +7,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +15,9 @@ import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Destinations;
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.ObjectStoreDestination;
+import dev.auditstream.outbound.ErrorAnswerException;
+import dev.auditstream.outbound.OutboundResponse;
+import dev.auditstream.outbound.UnsafeDestinationException;
 
 /**
  * The delivery error handler's step (routeConfiguration "delivery"): what the exception a delivery failed with
@@ -38,9 +40,11 @@ public final class DeliveryFailures {
     }
 
     Failure failureOf(Throwable caught, DeliveryTarget target) {
-        if (caught instanceof HttpOperationFailedException http && target != null) {
-            return destinations.http(target.type()).classify(http.getStatusCode(), http.getResponseBody(),
-                    retryAfterSeconds(http.getResponseHeaders().get("Retry-After")));
+        ErrorAnswerException refused = cause(caught, ErrorAnswerException.class);
+        if (refused != null && target != null) {
+            OutboundResponse answer = refused.answer();
+            return destinations.http(target.type()).classify(answer.status(), answer.text(),
+                    retryAfterSeconds(answer.header("Retry-After")));
         }
         if (target != null && destinations.get(target.type()) instanceof ObjectStoreDestination store) {
             Failure failure = store.classify(caught, target);
@@ -48,20 +52,30 @@ public final class DeliveryFailures {
                 return failure;
             }
         }
-        if (caught instanceof ConfigChecks.UnsafeDestinationException) {
-            return new Failure(Failure.Kind.INVALID, null, caught.getMessage(), 0, 0);
+        UnsafeDestinationException unsafe = cause(caught, UnsafeDestinationException.class);
+        if (unsafe != null) {
+            return new Failure(Failure.Kind.INVALID, null, unsafe.getMessage(), 0, 0);
         }
-        for (Throwable t = caught; t != null; t = t.getCause()) {
-            if (t instanceof IOException io) {
-                // connection refused, reset, time-out, TLS: the destination or the way to it, for now
-                return new Failure(Failure.Kind.RETRY, null, io.getClass().getSimpleName()
-                        + (io.getMessage() == null ? "" : ": " + ConfigChecks.abbreviate(io.getMessage())), 0, 0);
-            }
+        IOException io = cause(caught, IOException.class);
+        if (io != null) {
+            // connection refused, reset, time-out, TLS, DNS: the destination or the way to it, for now
+            return new Failure(Failure.Kind.RETRY, null, io.getClass().getSimpleName()
+                    + (io.getMessage() == null ? "" : ": " + ConfigChecks.abbreviate(io.getMessage())), 0, 0);
         }
         String what = caught == null ? "unknown failure" : caught.getClass().getSimpleName();
         // not the destination's doing: the operator needs the whole story (secrets never reach exception messages)
         LOG.warn("Delivery failed inside the service", caught);
         return new Failure(Failure.Kind.INTERNAL, null, "Delivery failed inside the service (" + what + ")", 0, 0);
+    }
+
+    /** The first throwable of the type in the cause chain, or null. */
+    private static <T extends Throwable> T cause(Throwable caught, Class<T> type) {
+        for (Throwable t = caught; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     /** Retry-After as seconds or as an HTTP date. */

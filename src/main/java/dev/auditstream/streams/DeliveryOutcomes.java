@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Failure;
+import dev.auditstream.outbound.OutboundResponse;
 
 /**
  * The route policy of the delivery route: when a batch is done, records what its destination answered. Success puts
@@ -42,6 +43,13 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
         exchange.setVariable(STARTED, System.nanoTime());
         exchange.removeVariable("failure");
         exchange.removeVariable("sentCount");
+        exchange.removeVariable("response");
+    }
+
+    /** The HTTP status a destination answered the attempt with; null for object stores. */
+    static Integer status(Exchange exchange) {
+        OutboundResponse response = exchange.getVariable("response", OutboundResponse.class);
+        return response == null ? null : response.status();
     }
 
     @Override
@@ -58,7 +66,7 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - exchange.getVariable(STARTED, Long.class));
         try {
             if (failure == null) {
-                Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+                Integer status = status(exchange);
                 if (healthy(exchange.getVariable("stream", Map.class))) {
                     history.delivered(streamId, organizationId, sent, status, millis);
                 } else {

@@ -25,9 +25,10 @@ public final class DeliveryTargets {
         if (cached != null && cached.configVersion() == version) {
             return cached;
         }
-        DeliveryTarget target = new DeliveryTarget(id, (String) row.get("organization_id"), (String) row.get("type"),
+        String organizationId = (String) row.get("organization_id");
+        DeliveryTarget target = new DeliveryTarget(id, organizationId, (String) row.get("type"),
                 secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
-                        (byte[]) row.get("secrets")),
+                        (byte[]) row.get("secrets"), id, organizationId),
                 version);
         cache.put(id, target);
         return target;

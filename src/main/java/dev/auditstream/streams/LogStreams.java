@@ -10,10 +10,12 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import javax.sql.DataSource;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -77,12 +79,12 @@ public final class LogStreams {
         readOnly(config, destination, errors);
         Map<String, String> generated = destination.generate();
         generated.forEach(config::put);
-        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.allowPrivate()));
+        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
         errors.throwIfAny();
         organizations.requireExisting(organizationId);
 
         String id = "als_" + UlidCreator.getMonotonicUlid();
-        byte[] sealed = secrets.extract(config, destination.secretPointers());
+        byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organizationId);
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             requireRoomForStream(c, organizationId);
@@ -152,14 +154,16 @@ public final class LogStreams {
             String organization = (String) row.get("organization_id");
             Destination destination = destinations.get((String) row.get("type"));
             ObjectNode config = secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
-                    (byte[]) row.get("secrets"));
+                    (byte[]) row.get("secrets"), id, organization);
             if (configPatch != null) {
                 readOnly(configPatch, destination, errors);
+                String url = config.path("url").asText(null);
                 merge(config, (ObjectNode) configPatch);
+                forgetCredentialsOnNewUrl(config, url, configPatch, destination);
             }
-            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.allowPrivate()));
+            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
             errors.throwIfAny();
-            byte[] sealed = secrets.extract(config, destination.secretPointers());
+            byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
 
             String from = (String) row.get("state");
             String fromReason = (String) row.get("state_reason");
@@ -327,6 +331,25 @@ public final class LogStreams {
                 merge((ObjectNode) config.get(member.getKey()), (ObjectNode) value);
             } else {
                 config.set(member.getKey(), value);
+            }
+        }
+    }
+
+    /**
+     * A new URL drops the stored credentials that are sent to it unless the change gives them again (a masked value,
+     * as a client read it back, is not given): whoever changes where events go must know the credentials, so a
+     * leaked portal link cannot send the customer's token to a host of its own. The stream is then incomplete.
+     */
+    private static void forgetCredentialsOnNewUrl(ObjectNode config, String previousUrl, JsonNode patch,
+                                                  Destination destination) {
+        if (Objects.equals(previousUrl, config.path("url").asText(null))) {
+            return;
+        }
+        for (String pointer : destination.credentialsSentToUrl()) {
+            JsonPointer at = JsonPointer.compile(pointer);
+            JsonNode given = patch.at(at);
+            if ((!given.isTextual() || StreamSecrets.isMask(given)) && config.at(at.head()) instanceof ObjectNode parent) {
+                parent.remove(at.last().getMatchingProperty());
             }
         }
     }

@@ -10,10 +10,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.auditstream.api.Json;
+import dev.auditstream.crypto.SecretBox;
 
 /**
  * Keeps stream secrets out of the config that is stored in clear and shown: each secret member is replaced there by
- * a mask ({@code ••••abcd}) and kept, encrypted, beside it.
+ * a mask ({@code ••••abcd}) and kept, encrypted, beside it, sealed to its stream and organization: moved to another
+ * stream's row, it does not open.
  */
 public final class StreamSecrets {
 
@@ -26,7 +28,7 @@ public final class StreamSecrets {
     }
 
     /** Moves the members at {@code pointers} out of {@code config}, leaving masks; returns them sealed, or null. */
-    public byte[] extract(ObjectNode config, List<String> pointers) {
+    public byte[] extract(ObjectNode config, List<String> pointers, String streamId, String organizationId) {
         ObjectNode secrets = Json.MAPPER.createObjectNode();
         for (String pointer : pointers) {
             JsonPointer at = JsonPointer.compile(pointer);
@@ -36,16 +38,17 @@ public final class StreamSecrets {
                 ((ObjectNode) config.at(at.head())).put(at.last().getMatchingProperty(), mask(value.asText()));
             }
         }
-        return secrets.isEmpty() ? null : box.seal(Json.write(secrets).getBytes(StandardCharsets.UTF_8));
+        return secrets.isEmpty() ? null
+                : box.seal(Json.write(secrets).getBytes(StandardCharsets.UTF_8), owner(streamId, organizationId));
     }
 
     /** The config with its secrets in clear, for delivery and for merging a change. */
-    public ObjectNode reveal(ObjectNode masked, byte[] sealed) {
+    public ObjectNode reveal(ObjectNode masked, byte[] sealed, String streamId, String organizationId) {
         ObjectNode config = masked.deepCopy();
         if (sealed == null) {
             return config;
         }
-        ObjectNode secrets = Json.object(box.open(sealed));
+        ObjectNode secrets = Json.object(box.open(sealed, owner(streamId, organizationId)));
         for (Iterator<Map.Entry<String, JsonNode>> it = secrets.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> secret = it.next();
             JsonPointer at = JsonPointer.compile(secret.getKey());
@@ -55,6 +58,17 @@ public final class StreamSecrets {
             }
         }
         return config;
+    }
+
+    /** The same secrets sealed with the current key (after a key rotation, or from the format without a key id). */
+    byte[] reseal(byte[] sealed, String streamId, String organizationId) {
+        byte[] owner = owner(streamId, organizationId);
+        return box.seal(box.open(sealed, owner), owner);
+    }
+
+    /** The associated data of a stream's sealed secrets: their column, organization and stream. */
+    private static byte[] owner(String streamId, String organizationId) {
+        return String.join("\0", "log_stream.secrets", organizationId, streamId).getBytes(StandardCharsets.UTF_8);
     }
 
     static String mask(String secret) {

@@ -54,8 +54,7 @@ public final class StreamTests {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         Failure failure = exchange.getVariable("failure", Failure.class);
         long millis = exchange.getClock().elapsed();
-        Integer status = failure == null
-                ? exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class) : failure.httpStatus();
+        Integer status = failure == null ? DeliveryOutcomes.status(exchange) : failure.httpStatus();
         if (failure == null) {
             states.delivered(target.streamId(), target.organizationId(), null, 1, status, millis);
         } else {

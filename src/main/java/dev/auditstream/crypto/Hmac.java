@@ -1,4 +1,4 @@
-package dev.auditstream.api;
+package dev.auditstream.crypto;
 
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
