@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -21,11 +20,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
@@ -39,6 +36,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.auditstream.receivers.ConnectionTrap;
 import dev.auditstream.receivers.DatadogIntake;
 
 /**
@@ -66,8 +64,7 @@ class HostileCallerTest {
 
     private static RunningService service;
     private static DatadogIntake datadog;
-    private static HttpServer canary;
-    private static final AtomicInteger canaryCalls = new AtomicInteger();
+    private static ConnectionTrap canary;
     /** The organization whose routes are swept with hostile names, its portal session, a stream and an export. */
     private static String swept;
     private static PortalSession sweptPortal;
@@ -86,13 +83,7 @@ class HostileCallerTest {
     @BeforeAll
     static void start() throws Exception {
         datadog = DatadogIntake.start("dd-hostile-0000000000");
-        canary = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        canary.createContext("/", exchange -> {
-            canaryCalls.incrementAndGet();
-            exchange.sendResponseHeaders(200, -1);
-            exchange.close();
-        });
-        canary.start();
+        canary = ConnectionTrap.open();
         service = RunningService.start(RunningService.newDataDir("hostile"), Map.of(
                 "auditstream.allow-private-destinations", "true",
                 "auditstream.datadog.intake-url", datadog.baseUrl(),
@@ -126,10 +117,10 @@ class HostileCallerTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
         service.close();
         datadog.close();
-        canary.stop(0);
+        canary.close();
     }
 
     /** The reproduction: a portal session of one organization asks for its own stream with a query of its own. */
@@ -185,7 +176,7 @@ class HostileCallerTest {
             }
         }
         assertThat(service.count("SELECT count(*) FROM hostile_canary")).as("hostile SQL ran").isZero();
-        assertThat(canaryCalls.get()).as("requests to a hostile CamelHttpUri").isZero();
+        assertThat(canary.connections()).as("connections to a hostile CamelHttpUri").isZero();
         Map<String, String> quietAfter = snapshot(orgA);
         quietAfter.putAll(snapshot(orgB));
         assertThat(quietAfter).isEqualTo(quietBefore);
@@ -372,7 +363,7 @@ class HostileCallerTest {
             return sql;
         }
         if (lower.contains("uri") || lower.contains("url")) {
-            return "http://127.0.0.1:" + canary.getAddress().getPort() + "/hostile";
+            return "http://127.0.0.1:" + canary.port() + "/hostile";
         }
         if (lower.endsWith("method") || lower.endsWith("operation")) {
             return "DELETE";
