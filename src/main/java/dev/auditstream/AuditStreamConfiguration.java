@@ -16,9 +16,10 @@ import org.apache.camel.spi.Registry;
 
 import dev.auditstream.api.ApiErrors;
 import dev.auditstream.api.ApiKeys;
+import dev.auditstream.api.HeaderFilter;
 import dev.auditstream.api.RequestGuard;
-import dev.auditstream.api.ResponseHeaders;
 import dev.auditstream.api.Responses;
+import dev.auditstream.api.SecurityHeaders;
 import dev.auditstream.crypto.KeyRing;
 import dev.auditstream.crypto.SecretBox;
 import dev.auditstream.crypto.SignedLinks;
@@ -53,6 +54,7 @@ import dev.auditstream.streams.SecretResealing;
 import dev.auditstream.streams.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
 import dev.auditstream.streams.StreamStates;
+import dev.auditstream.streams.StreamTestLimits;
 import dev.auditstream.streams.StreamTests;
 import dev.auditstream.streams.StreamWorkers;
 
@@ -74,10 +76,12 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         context.addService(database, true, true);
         registry.bind("auditDb", database.dataSource());
 
-        ApiKeys apiKeys = ApiKeys.load(settings.optional("auditstream.api-keys").orElse(null), settings.dataDir());
-        registry.bind("requestGuard", new RequestGuard(apiKeys, settings.bytes("auditstream.http.max-body-bytes")));
-        registry.bind("apiErrors", new ApiErrors());
-        registry.bind("responseHeaders", new ResponseHeaders());
+        ApiKeys apiKeys = ApiKeys.load(settings.optional("auditstream.api-keys").orElse(null), database.embedded(),
+                settings.dataDir());
+        ApiErrors errors = new ApiErrors();
+        registry.bind("apiErrors", errors);
+        registry.bind("requestGuard", new RequestGuard(apiKeys, errors, settings.bytes("auditstream.http.max-body-bytes")));
+        registry.bind("headerFilter", new HeaderFilter());
         registry.bind("responses", new Responses());
         registry.bind("pages", new Pages(database.dataSource()));
         Organizations organizations = new Organizations(database.dataSource());
@@ -97,6 +101,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
 
         bindStreams(context, settings, database, metrics);
 
+        context.addLifecycleStrategy(new SecurityHeaders(settings.integer("camel.server.port"), settings.publicUrl()));
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         health.register(new DatabaseHealthCheck(database));
         GracefulShutdown shutdown = new GracefulShutdown(settings.integer("camel.server.port"),
@@ -167,7 +172,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
 
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
-                registry.lookupByNameAndType("organizations", Organizations.class), states));
+                registry.lookupByNameAndType("organizations", Organizations.class), states,
+                settings.integer("auditstream.streams.max-per-organization")));
         registry.bind("streamWorkers", workers);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
@@ -178,6 +184,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("deliveryHistory", history);
         registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics, history));
         registry.bind("streamTests", new StreamTests(dataSource, states));
+        registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
+                settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));
     }
 

@@ -7,7 +7,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
-import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
@@ -16,6 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.auditstream.api.Json;
+import dev.auditstream.api.PublicRouter;
+import dev.auditstream.api.SecurityHeaders;
 
 /**
  * Stops an instance without failing a client: when the context is asked to stop (SIGTERM), readiness goes down
@@ -61,14 +62,7 @@ public final class GracefulShutdown extends LifecycleStrategySupport {
 
     @Override
     public void onContextStarted(CamelContext context) {
-        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context,
-                VertxPlatformHttpRouter.getRouterNameFromPort(httpPort));
-        if (router == null) {
-            // a server on a port picked at start-up registers its router under port 0
-            router = VertxPlatformHttpRouter.lookup(context, VertxPlatformHttpRouter.PLATFORM_HTTP_ROUTER_NAME_ZERO);
-        }
-        // ahead of every API route
-        router.route().order(Integer.MIN_VALUE).handler(this::whileShuttingDown);
+        PublicRouter.addFirst(context, httpPort, SecurityHeaders.ORDER + 1, this::whileShuttingDown);
     }
 
     @Override

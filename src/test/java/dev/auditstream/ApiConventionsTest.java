@@ -33,6 +33,9 @@ class ApiConventionsTest {
                 .header("X-Request-ID", "trace-123").header("X-Secret-Thing", "do-not-echo").GET());
         assertThat(given.headers().firstValue("X-Request-ID")).hasValue("trace-123");
         assertThat(given.headers().map()).doesNotContainKeys("authorization", "x-secret-thing", "Authorization");
+        // served over plain http as far as clients are told: no HSTS
+        assertThat(given.headers().firstValue("Strict-Transport-Security")).isEmpty();
+        assertThat(given.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
 
         HttpResponse<String> generated = service.get("/organizations/org_nope");
         assertThat(generated.statusCode()).isEqualTo(404);

@@ -102,15 +102,6 @@ class PortalAccessTest {
     }
 
     private static HttpResponse<String> portal(String cookie, String method, String path, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(service.uri(path))
-                .header("X-AuditStream-Portal", "1")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        if (cookie != null) {
-            request.header("Cookie", cookie);
-        }
-        return RunningService.sendRaw(request.build());
+        return RunningService.sendRaw(PortalSession.request(service, cookie, method, path, body).build());
     }
 }

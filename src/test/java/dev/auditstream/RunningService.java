@@ -18,6 +18,7 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 
 /**
@@ -153,6 +154,10 @@ final class RunningService implements AutoCloseable {
             throw new IllegalStateException("create organization: " + response.statusCode() + " " + response.body());
         }
         return TestJson.read(response.body()).get("id").asText();
+    }
+
+    CamelContext context() {
+        return main.getCamelContext();
     }
 
     /** Waits (20 s at most) until the export is ready; its JSON, with the signed download url. */

@@ -35,8 +35,8 @@ public final class ApiErrors {
         Message out = exchange.getMessage();
         out.setHeader(Exchange.HTTP_RESPONSE_CODE, error.status());
         out.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        if (error.status() == 503) {
-            out.setHeader("Retry-After", "1");
+        if (error.retryAfterSeconds() > 0) {
+            out.setHeader("Retry-After", String.valueOf(error.retryAfterSeconds()));
         }
         out.setBody(Json.write(body));
     }

@@ -8,12 +8,18 @@ public final class ApiException extends RuntimeException {
     private final int status;
     private final String code;
     private final List<FieldError> errors;
+    private final long retryAfterSeconds;
 
     public ApiException(int status, String code, String message, List<FieldError> errors) {
+        this(status, code, message, errors, 0);
+    }
+
+    private ApiException(int status, String code, String message, List<FieldError> errors, long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
         this.errors = List.copyOf(errors);
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public static ApiException badRequest(String code, String message) {
@@ -37,8 +43,13 @@ public final class ApiException extends RuntimeException {
         return new ApiException(422, "validation_failed", "Validation failed.", errors);
     }
 
+    /** A limit was reached: 429 with the seconds to wait in Retry-After. */
+    public static ApiException tooManyRequests(String code, String message, long retryAfterSeconds) {
+        return new ApiException(429, code, message, List.of(), Math.max(1, retryAfterSeconds));
+    }
+
     public static ApiException unavailable(String message) {
-        return new ApiException(503, "service_unavailable", message, List.of());
+        return new ApiException(503, "service_unavailable", message, List.of(), 1);
     }
 
     public int status() {
@@ -51,5 +62,10 @@ public final class ApiException extends RuntimeException {
 
     public List<FieldError> errors() {
         return errors;
+    }
+
+    /** Seconds the client should wait before retrying (Retry-After), or 0 for no such advice. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 }

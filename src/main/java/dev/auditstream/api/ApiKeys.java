@@ -31,11 +31,18 @@ public final class ApiKeys {
         this.digests = digests;
     }
 
-    /** From a comma-separated list, or else from (or newly into) {@code api-key.sha256} in the data directory. */
-    public static ApiKeys load(String configured, Path dataDir) throws IOException {
+    /**
+     * From a comma-separated list, or else from (or newly into) {@code api-key.sha256} in the data directory, which
+     * only the embedded database may rely on: with an external database every instance would make a key of its own.
+     */
+    public static ApiKeys load(String configured, boolean embeddedDatabase, Path dataDir) throws IOException {
         if (configured != null && !configured.isBlank()) {
             return new ApiKeys(Arrays.stream(configured.split(","))
                     .map(String::trim).filter(k -> !k.isEmpty()).map(ApiKeys::sha256).toList());
+        }
+        if (!embeddedDatabase) {
+            throw new IllegalStateException("AUDITSTREAM_API_KEYS must be set when AUDITSTREAM_DB_URL is: every "
+                    + "instance must accept the same keys (comma-separated, e.g. sk_$(openssl rand -hex 24))");
         }
         Path file = dataDir.resolve("api-key.sha256");
         if (!Files.exists(file)) {
@@ -43,8 +50,9 @@ public final class ApiKeys {
             String key = generate();
             Files.writeString(file, HexFormat.of().formatHex(sha256(key)) + "\n");
             restrict(file);
-            LOG.warn("\n\n  No AUDITSTREAM_API_KEYS set: generated an API key. It is shown only this once:\n\n"
-                    + "      {}\n\n  Only its hash is kept, in {}. Delete that file to generate a new key.\n", key, file);
+            // to the console only: a key must not travel down a log pipeline
+            System.err.printf("%n  No AUDITSTREAM_API_KEYS set: generated an API key. It is shown only this once:%n%n"
+                    + "      %s%n%n  Only its hash is kept, in %s. Delete that file to generate a new key.%n%n", key, file);
         }
         return new ApiKeys(List.of(HexFormat.of().parseHex(Files.readString(file).trim())));
     }

@@ -127,6 +127,7 @@ public final class Portal {
                     "Your session has expired. Ask for a new setup link.", List.of());
         }
         message.setHeader("organization_id", session.get("o").asText());
+        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.setVariable("portalSession", session);
     }
 

@@ -47,10 +47,12 @@ public final class LogStreams {
     private final StreamSecrets secrets;
     private final Organizations organizations;
     private final StreamStates states;
+    private final int maxStreamsPerOrganization;
 
     public LogStreams(DataSource dataSource, Destinations destinations, StreamSecrets secrets,
-                      Organizations organizations, StreamStates states) {
+                      Organizations organizations, StreamStates states, int maxStreamsPerOrganization) {
         this.states = states;
+        this.maxStreamsPerOrganization = maxStreamsPerOrganization;
         this.dataSource = dataSource;
         this.destinations = destinations;
         this.secrets = secrets;
@@ -83,25 +85,50 @@ public final class LogStreams {
 
         String id = "als_" + UlidCreator.getMonotonicUlid();
         byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organizationId);
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("""
-                     INSERT INTO log_stream (id, organization_id, type, name, state, state_reason, config, secrets,
-                                             filters, cursor_xid)
-                     VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, pg_snapshot_xmin(pg_current_snapshot()))""")) {
-            ps.setString(1, id);
-            ps.setString(2, organizationId);
-            ps.setString(3, type);
-            ps.setString(4, name == null ? type : name);
-            ps.setString(5, missing.isEmpty() ? "active" : "inactive");
-            ps.setString(6, missing.isEmpty() ? null : INCOMPLETE + String.join(", ", missing) + ".");
-            ps.setString(7, Json.write(config));
-            ps.setBytes(8, sealed);
-            ps.setString(9, Json.write(filters));
-            ps.executeUpdate();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            requireRoomForStream(c, organizationId);
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO log_stream (id, organization_id, type, name, state, state_reason, config, secrets,
+                                            filters, cursor_xid)
+                    VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, pg_snapshot_xmin(pg_current_snapshot()))""")) {
+                ps.setString(1, id);
+                ps.setString(2, organizationId);
+                ps.setString(3, type);
+                ps.setString(4, name == null ? type : name);
+                ps.setString(5, missing.isEmpty() ? "active" : "inactive");
+                ps.setString(6, missing.isEmpty() ? null : INCOMPLETE + String.join(", ", missing) + ".");
+                ps.setString(7, Json.write(config));
+                ps.setBytes(8, sealed);
+                ps.setString(9, Json.write(filters));
+                ps.executeUpdate();
+            }
+            c.commit();
         }
         ObjectNode created = Json.object(json(id, organizationId).getBytes(StandardCharsets.UTF_8));
         generated.forEach(((ObjectNode) created.get("config"))::put);
         return Json.write(created);
+    }
+
+    /**
+     * Refuses a stream beyond the organization's cap (every stream is work for the shared delivery workers). The
+     * organization's row stays locked until the insert commits, so concurrent creates cannot pass the cap together.
+     */
+    private void requireRoomForStream(Connection c, String organizationId) throws SQLException {
+        try (PreparedStatement lock = c.prepareStatement("SELECT 1 FROM organization WHERE id = ? FOR NO KEY UPDATE");
+             PreparedStatement count = c.prepareStatement("SELECT count(*) FROM log_stream WHERE organization_id = ?")) {
+            lock.setString(1, organizationId);
+            lock.executeQuery().close();
+            count.setString(1, organizationId);
+            try (ResultSet rs = count.executeQuery()) {
+                rs.next();
+                if (rs.getLong(1) >= maxStreamsPerOrganization) {
+                    throw new ApiException(422, "stream_limit_reached", "This organization already has "
+                            + maxStreamsPerOrganization + " log streams, the most it may have; delete one first.",
+                            List.of());
+                }
+            }
+        }
     }
 
     /** Route step for PATCH /log_streams/{id}. */
