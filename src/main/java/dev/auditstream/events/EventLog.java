@@ -42,6 +42,7 @@ import dev.auditstream.api.Timestamps;
 public final class EventLog extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
+    private static final int MAX_KEY_LENGTH = 255;
 
     /**
      * One statement, so one round trip and one implicit transaction per batch: claim the batch's idempotency keys
@@ -115,7 +116,7 @@ public final class EventLog extends ServiceSupport {
         if (!accepting) {
             throw ApiException.unavailable("The service is shutting down; retry against another instance.");
         }
-        String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
+        String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : checkedKey(idempotencyKey);
         String hash = key == null ? null : RequestHash.of(event);
         Pending pending = new Pending(event, key, hash, System.nanoTime(), new CompletableFuture<>());
         if (!queue.offer(pending)) {
@@ -134,6 +135,15 @@ public final class EventLog extends ServiceSupport {
             Thread.currentThread().interrupt();
             throw ApiException.unavailable("Interrupted while storing the event.");
         }
+    }
+
+    /** A key PostgreSQL stores and indexes as given: at most 255 characters, no control characters. */
+    private static String checkedKey(String key) {
+        if (key.length() > MAX_KEY_LENGTH || key.chars().anyMatch(Character::isISOControl)) {
+            throw ApiException.badRequest("invalid_idempotency_key", "Idempotency-Key must be at most "
+                    + MAX_KEY_LENGTH + " characters without control characters; a v4 UUID is a good key.");
+        }
+        return key;
     }
 
     @Override
