@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
@@ -110,17 +111,24 @@ public final class ActionSchemas {
         }
     }
 
-    /** Route step: 422 with every failing path when the event does not fit its action's schema. */
+    /**
+     * Route step: 422 with every failing path when the event does not fit its action's schema. As with WorkOS, an
+     * action without a schema has one implicit version, 1, so {@code version} may be absent or 1; an action with
+     * schemas is checked against the version the event names, or the latest.
+     */
     public void validate(IncomingEvent event) throws SQLException {
         Versions versions = versions(event.action());
-        if (versions.latest() == null && event.version() == null) {
+        Integer version = event.version() != null ? event.version() : versions.latest();
+        if (versions.latest() == null && (version == null || version == 1)) {
             return;
         }
-        Integer version = event.version() != null ? event.version() : versions.latest();
         Compiled schema = versions.byVersion().get(version);
         if (schema == null) {
+            String existing = versions.latest() == null ? "it has no schema, so its only version is 1"
+                    : "its versions are " + versions.byVersion().keySet().stream().sorted().map(String::valueOf)
+                            .collect(Collectors.joining(", "));
             throw ApiException.invalid(List.of(new FieldError("event.version", "unknown_version",
-                    "Action '" + event.action() + "' has no schema version " + version + ".", "/version")));
+                    "Action '" + event.action() + "' has no version " + version + "; " + existing + ".", "/version")));
         }
         List<FieldError> errors = new ArrayList<>();
         ObjectNode body = event.event();
