@@ -54,6 +54,74 @@ class EventValidationTest {
         return eventWith("metadata", json);
     }
 
+    /** The default event body with one JSON text replaced, e.g. {@code "Jon Smith"} by {@code "Jon\u0000"}. */
+    private static String replaced(String json, String by) {
+        String body = TestJson.event("ORG", "user.signed_in");
+        if (!body.contains(json)) {
+            throw new IllegalArgumentException(json);
+        }
+        return body.replace(json, by);
+    }
+
+    /** Strings PostgreSQL cannot store, in every string member of an event: 422 with the member's path. */
+    static Stream<Arguments> unstorableStrings() {
+        String nul = "\\u0000";
+        return Stream.of(
+                Arguments.of("NUL in organization_id", replaced("\"ORG\"", "\"ORG" + nul + "\""), "organization_id"),
+                Arguments.of("NUL in action", replaced("\"user.signed_in\"", "\"user." + nul + "\""), "event.action"),
+                Arguments.of("NUL in actor.id", replaced("\"user_456\"", "\"user" + nul + "\""), "event.actor.id"),
+                Arguments.of("NUL in actor.type", replaced("\"type\":\"user\",\"name\"", "\"type\":\"u" + nul + "\",\"name\""),
+                        "event.actor.type"),
+                Arguments.of("NUL in actor.name", replaced("\"Jon Smith\"", "\"Jon" + nul + "Smith\""), "event.actor.name"),
+                Arguments.of("NUL in a target id", replaced("\"user_123\"", "\"" + nul + "\""), "event.targets[0].id"),
+                Arguments.of("NUL in a target type", replaced("\"id\":\"user_123\",\"type\":\"user\"",
+                        "\"id\":\"user_123\",\"type\":\"user" + nul + "\""), "event.targets[0].type"),
+                Arguments.of("NUL in a target name", replaced("\"type\":\"user\"}]", "\"type\":\"user\",\"name\":\"" + nul + "\"}]"),
+                        "event.targets[0].name"),
+                Arguments.of("NUL in context.location", replaced("\"192.168.1.1\"", "\"192.168.1.1" + nul + "\""),
+                        "event.context.location"),
+                Arguments.of("NUL in context.user_agent", replaced("\"Chrome/91.0\"", "\"" + nul + "Chrome\""),
+                        "event.context.user_agent"),
+                Arguments.of("NUL in a metadata value", metadataWith("{\"note\":\"a" + nul + "\"}"), "event.metadata.note"),
+                Arguments.of("NUL in actor metadata", eventWith("actor",
+                        "{\"id\":\"u\",\"type\":\"user\",\"metadata\":{\"role\":\"" + nul + "\"}}"), "event.actor.metadata.role"),
+                Arguments.of("NUL in target metadata", eventWith("targets",
+                        "[{\"id\":\"t\",\"type\":\"team\",\"metadata\":{\"owner\":\"x" + nul + "\"}}]"),
+                        "event.targets[0].metadata.owner"),
+                Arguments.of("lone high surrogate in actor.name", replaced("\"Jon Smith\"", "\"Jon \\ud83d Smith\""),
+                        "event.actor.name"),
+                Arguments.of("lone high surrogate at the end of a metadata value", replaced("\"Chrome/91.0\"}",
+                        "\"Chrome/91.0\"},\"metadata\":{\"note\":\"x\\ud83d\"}"),
+                        "event.metadata.note"),
+                Arguments.of("lone low surrogate in a target type", replaced("\"id\":\"user_123\",\"type\":\"user\"",
+                        "\"id\":\"user_123\",\"type\":\"\\ude00user\""), "event.targets[0].type"),
+                Arguments.of("reversed surrogate pair in action", replaced("\"user.signed_in\"", "\"a\\ude00\\ud83d\""),
+                        "event.action"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unstorableStrings")
+    void stringsPostgresCannotStoreAreRefusedWithTheirField(String name, String body, String field) throws Exception {
+        assertRefusedWithNothingStored(body, List.of(tuple(field, "invalid_character")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidEvents")
+    void invalidEventIsRefusedWith422AndNothingIsStored(String name, String body, List<Tuple> expected)
+            throws Exception {
+        assertRefusedWithNothingStored(body, expected);
+    }
+
+    @Test
+    void surrogatePairsAndTheFirstAndLastYearsAreStored() throws Exception {
+        String body = replaced("\"Jon Smith\"", "\"Jon \\ud83d\\ude00\"").replace("user.signed_in", "edge.values")
+                .replace("2024-01-15T10:30:00.000Z", "0001-01-01T00:00:00.000Z");
+        assertThat(service.post("/audit_logs/events", body.replace("ORG", org)).statusCode()).isEqualTo(200);
+        assertThat(TestJson.read(service.storedEvent("edge.values")).at("/actor/name").asText()).isEqualTo("Jon \uD83D\uDE00");
+        String last = body.replace("edge.values", "edge.last").replace("0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z");
+        assertThat(service.post("/audit_logs/events", last.replace("ORG", org)).statusCode()).isEqualTo(200);
+    }
+
     static Stream<Arguments> invalidEvents() {
         String manyKeys = "{" + String.join(",", IntStream.range(0, 51)
                 .mapToObj(i -> "\"k" + i + "\":" + i).toList()) + "}";
@@ -80,6 +148,16 @@ class EventValidationTest {
                         List.of(tuple("event.occurred_at", "invalid_date"))),
                 Arguments.of("occurred_at a number", eventWith("occurred_at", "1705314600000"),
                         List.of(tuple("event.occurred_at", "invalid_type"))),
+                Arguments.of("occurred_at in year 99999", eventWith("occurred_at", "\"+99999-01-01T00:00:00.000Z\""),
+                        List.of(tuple("event.occurred_at", "out_of_range"))),
+                Arguments.of("occurred_at in year 0", eventWith("occurred_at", "\"0000-12-31T23:59:59.999Z\""),
+                        List.of(tuple("event.occurred_at", "out_of_range"))),
+                Arguments.of("occurred_at before year 1 in UTC", eventWith("occurred_at", "\"0001-01-01T00:30:00+01:00\""),
+                        List.of(tuple("event.occurred_at", "out_of_range"))),
+                Arguments.of("occurred_at after year 9999 in UTC", eventWith("occurred_at", "\"9999-12-31T23:30:00-01:00\""),
+                        List.of(tuple("event.occurred_at", "out_of_range"))),
+                Arguments.of("occurred_at far in the past", eventWith("occurred_at", "\"-4714-11-24T00:00:00Z\""),
+                        List.of(tuple("event.occurred_at", "out_of_range"))),
                 Arguments.of("actor not an object", eventWith("actor", "\"user_1\""),
                         List.of(tuple("event.actor", "invalid_type"))),
                 Arguments.of("actor without id and type", eventWith("actor", "{\"name\":\"Jon\"}"),
@@ -121,10 +199,7 @@ class EventValidationTest {
                         List.of(tuple("event.occured_at", "unknown_field"))));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("invalidEvents")
-    void invalidEventIsRefusedWith422AndNothingIsStored(String name, String body, List<Tuple> expected)
-            throws Exception {
+    private static void assertRefusedWithNothingStored(String body, List<Tuple> expected) throws Exception {
         long before = service.count("SELECT count(*) FROM audit_event");
         HttpResponse<String> response = service.post("/audit_logs/events", body.replace("ORG", org));
 

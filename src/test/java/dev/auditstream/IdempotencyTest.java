@@ -91,6 +91,20 @@ class IdempotencyTest {
         assertThat(countOf("refused.first")).isEqualTo(1);
     }
 
+    @Test
+    void keysPostgresWouldRefuseOrMisreadAre400() throws Exception {
+        String body = TestJson.event(org, "bad.key");
+        for (String key : List.of("k".repeat(256), "tab\tinside")) {
+            HttpResponse<String> response = service.post("/audit_logs/events", body, key);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+            assertThat(TestJson.read(response.body()).get("code").asText()).isEqualTo("invalid_idempotency_key");
+        }
+        assertThat(countOf("bad.key")).isZero();
+
+        assertThat(service.post("/audit_logs/events", body, "k".repeat(255)).statusCode()).isEqualTo(200);
+        assertThat(countOf("bad.key")).isEqualTo(1);
+    }
+
     private static long countOf(String action) throws Exception {
         return service.count("SELECT count(*) FROM audit_event WHERE organization_id = '" + org
                 + "' AND action = '" + action + "'");

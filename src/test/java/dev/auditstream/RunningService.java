@@ -14,10 +14,12 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 
@@ -195,6 +197,23 @@ final class RunningService implements AutoCloseable {
                 rs.next();
                 return rs.getString(1);
             }
+        }
+    }
+
+    /** The current value of one of the service's gauges (see /observe/metrics). */
+    double gauge(String name) {
+        return main.getCamelContext().getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class)
+                .get(name).gauge().value();
+    }
+
+    /** Waits (up to 30 s) until the condition holds. */
+    static void await(String what, Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.call()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(10);
         }
     }
 

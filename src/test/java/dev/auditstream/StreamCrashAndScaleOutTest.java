@@ -102,7 +102,7 @@ class StreamCrashAndScaleOutTest {
             }
             Map<String, String> asB = Map.of(
                     "AUDITSTREAM_DB_URL", "jdbc:postgresql://localhost:" + pgPort + "/postgres",
-                    "AUDITSTREAM_DB_USER", "postgres",
+                    "AUDITSTREAM_DB_USER", "auditstream",
                     "AUDITSTREAM_SECRET_KEY", SECRET_KEY,
                     "AUDITSTREAM_ALLOW_PRIVATE_DESTINATIONS", "true",
                     "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "3",
@@ -154,7 +154,7 @@ class StreamCrashAndScaleOutTest {
             splunk.hangNext(1, Duration.ofSeconds(3));
             try (ChildService b = ChildService.start(RunningService.newDataDir("lease-release-b"), "instance-b", Map.of(
                     "AUDITSTREAM_DB_URL", "jdbc:postgresql://localhost:" + pgPort + "/postgres",
-                    "AUDITSTREAM_DB_USER", "postgres",
+                    "AUDITSTREAM_DB_USER", "auditstream",
                     "AUDITSTREAM_SECRET_KEY", SECRET_KEY,
                     "AUDITSTREAM_ALLOW_PRIVATE_DESTINATIONS", "true",
                     "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "600",

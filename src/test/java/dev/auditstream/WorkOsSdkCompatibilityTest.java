@@ -112,6 +112,111 @@ class WorkOsSdkCompatibilityTest {
         }
     }
 
+    /**
+     * WorkOS's documented Create Event example (https://workos.com/docs/reference/audit-logs/event/create), as
+     * written: the body of its curl example, and its Node example's event through this SDK. Both name version 1 of an
+     * action that has no schema.
+     */
+    @Test
+    void theDocumentedCreateEventExampleWorksAsWritten() throws Exception {
+        String org = workos.getOrganizations().create("Documented Example").getId();
+        String documented = """
+                {
+                  "organization_id": "org_01EHWNCE74X7JSDV0X3SZ3KJNY",
+                  "event": {
+                    "action": "user.signed_in",
+                    "occurred_at": "2022-09-02T16:35:39.317Z",
+                    "version": 1,
+                    "actor": {
+                      "type": "user",
+                      "id": "user_TF4C5938",
+                      "metadata": {
+                        "role": "admin"
+                      }
+                    },
+                    "targets": [
+                      {
+                        "type": "user",
+                        "id": "user_98432YHF",
+                        "name": "Jon Smith"
+                      },
+                      {
+                        "type": "team",
+                        "id": "team_J8YASKA2",
+                        "metadata": {
+                          "owner": "user_01GBTCQ2"
+                        }
+                      }
+                    ],
+                    "context": {
+                      "location": "123.123.123.123",
+                      "user_agent": "Chrome/104.0.0.0"
+                    },
+                    "metadata": {
+                      "extra": "data"
+                    }
+                  }
+                }""".replace("org_01EHWNCE74X7JSDV0X3SZ3KJNY", org);
+        var response = service.post("/audit_logs/events", documented, "884793cd-bef4-46cf-8790-e3d4957a09ce");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("{\"success\":true}");
+
+        AuditLogEvent event = new AuditLogEvent("user.signed_in", OffsetDateTime.parse("2022-09-02T16:35:39.317Z"),
+                new AuditLogEventActor("user_TF4C5938", "user", "Jon Smith", Map.of("role", "admin")),
+                List.of(new AuditLogEventActor("user_98432YHF", "user", "Jon Smith", null),
+                        new AuditLogEventActor("team_J8YASKA2", "team", null, Map.of("owner", "user_01GBTCQ2"))),
+                new AuditLogEventContext("1.1.1.1", "Chrome/104.0.0.0"),
+                Map.of("extra", "data"),
+                1L);
+        assertThat(workos.getAuditLogs().createEvent(org, event,
+                new RequestOptions(Map.of(), null, null, null, "884793cd-bef4-46cf-8790-ed49257a09c6", null))
+                .getSuccess()).isTrue();
+
+        assertThat(service.count("SELECT count(*) FROM audit_event WHERE organization_id = '" + org
+                + "' AND event::jsonb @> '{\"version\": 1, \"targets\": [{\"id\": \"team_J8YASKA2\"}]}'")).isEqualTo(2);
+    }
+
+    @Test
+    void versionsFollowWorkOs() throws Exception {
+        String org = workos.getOrganizations().create("Versions Ltd").getId();
+        // no schema: version 1 is the action's implicit version, absent (null) means it too
+        for (Long version : new Long[] {null, 1L}) {
+            workos.getAuditLogs().createEvent(org, versioned("report.viewed", "report", version));
+        }
+        assertVersionRefused(org, versioned("report.viewed", "report", 2L),
+                "Action 'report.viewed' has no version 2; it has no schema, so its only version is 1.");
+
+        workos.getAuditLogs().createSchema("report.shared", List.of(new AuditLogSchemaTarget("report", null)));
+        workos.getAuditLogs().createSchema("report.shared", List.of(new AuditLogSchemaTarget("folder", null)));
+        // absent: the latest version (2), which has no "report" target; version 1 has one
+        assertThatThrownBy(() -> workos.getAuditLogs().createEvent(org, versioned("report.shared", "report", null)))
+                .isInstanceOfSatisfying(UnprocessableEntityException.class,
+                        e -> assertThat(e.errors).extracting(error -> error.field).containsExactly("event.targets[0].type"));
+        workos.getAuditLogs().createEvent(org, versioned("report.shared", "report", 1L));
+        workos.getAuditLogs().createEvent(org, versioned("report.shared", "folder", 2L));
+        assertVersionRefused(org, versioned("report.shared", "report", 3L),
+                "Action 'report.shared' has no version 3; its versions are 1, 2.");
+
+        assertThat(service.count("SELECT count(*) FROM audit_event WHERE organization_id = '" + org + "'"))
+                .isEqualTo(4);
+    }
+
+    private static AuditLogEvent versioned(String action, String targetType, Long version) {
+        return new AuditLogEvent(action, OffsetDateTime.parse("2024-01-15T10:30:00Z"),
+                new AuditLogEventActor("user_1", "user", null, null),
+                List.of(new AuditLogEventActor("t_1", targetType, null, null)),
+                new AuditLogEventContext("1.1.1.1", null), null, version);
+    }
+
+    private static void assertVersionRefused(String org, AuditLogEvent event, String message) {
+        assertThatThrownBy(() -> workos.getAuditLogs().createEvent(org, event))
+                .isInstanceOfSatisfying(UnprocessableEntityException.class, e -> {
+                    assertThat(e.errors).extracting(error -> error.field).containsExactly("event.version");
+                    assertThat(e.errors).extracting(error -> error.code).containsExactly("unknown_version");
+                    assertThat(e.errors).extracting(error -> error.message).containsExactly(message);
+                });
+    }
+
     @Test
     void theSdksIdempotencyKeyStoresARetriedEventOnce() throws Exception {
         String org = workos.getOrganizations().create("Retry Ltd").getId();

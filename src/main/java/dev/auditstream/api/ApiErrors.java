@@ -1,7 +1,5 @@
 package dev.auditstream.api;
 
-import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +10,8 @@ import org.apache.camel.Message;
 import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import dev.auditstream.db.SqlStates;
 
 /** Turns the exception an API route failed with into the response the client sees. */
 public final class ApiErrors {
@@ -24,7 +24,7 @@ public final class ApiErrors {
         String violatedConstraint = uniqueViolation(cause);
         ApiException error = cause instanceof ApiException api ? api
                 : violatedConstraint != null ? conflict(violatedConstraint)
-                : databaseUnreachable(cause) ? ApiException.unavailable("The database is unavailable; retry shortly.")
+                : SqlStates.unreachable(cause) ? ApiException.unavailable("The database is unavailable; retry shortly.")
                 : internal(exchange, cause);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("message", error.getMessage());
@@ -49,20 +49,6 @@ public final class ApiErrors {
             }
         }
         return null;
-    }
-
-    /** Connection failures (SQLSTATE class 08, server shutdown 57P0x, pool time-outs) are the client's to retry. */
-    private static boolean databaseUnreachable(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof SQLTransientConnectionException) {
-                return true;
-            }
-            if (t instanceof SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P0"))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static ApiException conflict(String constraint) {

@@ -1,5 +1,6 @@
 package dev.auditstream.api;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -8,10 +9,17 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** Collects every field a request body gets wrong, so one 422 names them all. */
+/**
+ * Collects every field a request body gets wrong, so one 422 names them all. What PostgreSQL would refuse to store
+ * (a NUL character, an unpaired UTF-16 surrogate, a date outside years 1-9999) is refused here, with its field, so
+ * it never reaches a statement shared with other requests.
+ */
 public final class Validation {
 
     public static final int MAX_STRING_LENGTH = 1000;
+    /** The dates every API accepts: years 1 to 9999 in UTC, well inside PostgreSQL's timestamptz range. */
+    private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
 
     private final List<FieldError> list = new ArrayList<>();
 
@@ -50,17 +58,41 @@ public final class Validation {
         return value == null ? null : checkedString(value, field);
     }
 
-    /** An ISO-8601 date-time with offset; null (and an error) when it is not one. */
+    /** An ISO-8601 date-time with offset, in years 1-9999 (UTC); null (and an error) when it is not one. */
     public OffsetDateTime dateTime(String value, String field) {
         if (value == null) {
             return null;
         }
+        OffsetDateTime parsed;
         try {
-            return OffsetDateTime.parse(value);
+            parsed = OffsetDateTime.parse(value);
         } catch (DateTimeParseException e) {
             add(field, "invalid_date", field + " must be an ISO-8601 date-time with offset, e.g. 2024-01-15T10:30:00.000Z.");
             return null;
         }
+        Instant instant = parsed.toInstant();
+        if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+            add(field, "out_of_range", field + " must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.");
+            return null;
+        }
+        return parsed;
+    }
+
+    /**
+     * A string PostgreSQL can store as text: no NUL character and no unpaired UTF-16 surrogate (which JSON's
+     * {@code \uD800} escapes can produce). Adds the error and returns false otherwise.
+     */
+    public boolean storable(String text, String field) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (c == 0 || Character.isSurrogate(c)) {
+                add(field, "invalid_character", field + " contains a NUL character or an unpaired UTF-16 surrogate.");
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Throws the 422 when anything was collected. */
@@ -84,6 +116,6 @@ public final class Validation {
             add(field, "too_long", field + " is at most " + MAX_STRING_LENGTH + " characters.");
             return null;
         }
-        return text;
+        return storable(text, field) ? text : null;
     }
 }

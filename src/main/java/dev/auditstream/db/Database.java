@@ -1,25 +1,16 @@
 package dev.auditstream.db;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.camel.support.service.ServiceSupport;
 import org.flywaydb.core.Flyway;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import dev.auditstream.Settings;
 
@@ -29,18 +20,16 @@ import dev.auditstream.Settings;
  */
 public final class Database extends ServiceSupport {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
-
-    private final EmbeddedPostgres embedded;
+    private final EmbeddedDatabase embedded;
     private final HikariDataSource pool;
 
-    private Database(EmbeddedPostgres embedded, HikariDataSource pool) {
+    private Database(EmbeddedDatabase embedded, HikariDataSource pool) {
         this.embedded = embedded;
         this.pool = pool;
     }
 
     public static Database open(Settings settings) throws IOException {
-        EmbeddedPostgres embedded = null;
+        EmbeddedDatabase embedded = null;
         String url;
         String user;
         String password;
@@ -49,72 +38,26 @@ public final class Database extends ServiceSupport {
             user = settings.optional("auditstream.db.user").orElse(null);
             password = settings.optional("auditstream.db.password").orElse(null);
         } else {
-            embedded = startEmbedded(settings.dataDir().resolve("postgres"));
-            url = embedded.getJdbcUrl("postgres", "postgres");
-            user = "postgres";
+            embedded = EmbeddedDatabase.start(settings.dataDir());
+            url = embedded.jdbcUrl();
+            user = EmbeddedDatabase.ROLE;
             password = null;
         }
-        HikariDataSource pool = new HikariDataSource(poolConfig(settings, url, user, password));
+        HikariDataSource pool = null;
         try {
+            pool = new HikariDataSource(poolConfig(settings, url, user, password));
+            // as the service's own role: migrations create objects in its schema, owned by it
             Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
         } catch (RuntimeException e) {
-            pool.close();
+            if (pool != null) {
+                pool.close();
+            }
             if (embedded != null) {
                 embedded.close();
             }
             throw e;
         }
         return new Database(embedded, pool);
-    }
-
-    private static EmbeddedPostgres startEmbedded(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        stopOrphanedServer(dir);
-        LOG.info("No AUDITSTREAM_DB_URL set: starting embedded PostgreSQL in {}", dir);
-        return EmbeddedPostgres.builder()
-                .setDataDirectory(dir)
-                .setCleanDataDirectory(false)
-                // the embedded default trades durability for speed; an acknowledged event must survive a crash
-                .setServerConfig("synchronous_commit", "on")
-                .setServerConfig("fsync", "on")
-                .setServerConfig("max_connections", "200")
-                .setPGStartupWait(Duration.ofSeconds(60))
-                // stopped with the Camel context, after the last event is stored, not by a JVM hook of its own
-                .setRegisterShutdownHook(false)
-                .start();
-    }
-
-    /**
-     * A previous process that was killed (not stopped) leaves its PostgreSQL server running on the data directory.
-     * Shut it down before starting a new one: SIGINT, PostgreSQL's fast shutdown, which ends whatever sessions are
-     * left and still writes a clean checkpoint.
-     */
-    private static void stopOrphanedServer(Path dir) throws IOException {
-        Path pidFile = dir.resolve("postmaster.pid");
-        if (!Files.exists(pidFile)) {
-            return;
-        }
-        String firstLine = Files.readAllLines(pidFile).stream().findFirst().orElse("").trim();
-        if (!firstLine.matches("\\d+")) {
-            return;
-        }
-        Optional<ProcessHandle> server = ProcessHandle.of(Long.parseLong(firstLine))
-                .filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().command().map(c -> c.endsWith("postgres")).orElse(false));
-        if (server.isEmpty()) {
-            return;
-        }
-        LOG.warn("Embedded PostgreSQL (pid {}) of an earlier run is still running on {}; shutting it down",
-                firstLine, dir);
-        try {
-            new ProcessBuilder("kill", "-INT", firstLine).inheritIO().start().waitFor();
-            server.get().onExit().get(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("Interrupted while waiting for the old PostgreSQL server to stop", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IOException("The old PostgreSQL server (pid " + firstLine + ") did not stop; stop it and retry", e);
-        }
     }
 
     private static HikariConfig poolConfig(Settings settings, String url, String user, String password) {

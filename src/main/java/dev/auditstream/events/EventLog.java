@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -18,20 +19,25 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import javax.sql.DataSource;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.support.service.ServiceSupport;
+import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.auditstream.api.ApiException;
+import dev.auditstream.api.FieldError;
 import dev.auditstream.api.Timestamps;
+import dev.auditstream.db.SqlStates;
 
 /**
  * Appends events to the audit log with group commit: each request waits while a writer thread takes everything
@@ -42,6 +48,7 @@ import dev.auditstream.api.Timestamps;
 public final class EventLog extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
+    private static final int MAX_KEY_LENGTH = 255;
 
     /**
      * One statement, so one round trip and one implicit transaction per batch: claim the batch's idempotency keys
@@ -68,6 +75,9 @@ public final class EventLog extends ServiceSupport {
 
     private static final String FIND_KEYS = "SELECT key, encode(request_hash, 'hex') FROM idempotency_key WHERE key = ANY(?)";
 
+    private static final Comparator<Pending> BY_KEY =
+            Comparator.comparing(Pending::key, Comparator.nullsLast(Comparator.naturalOrder()));
+
     /** One request waiting for its commit. */
     private record Pending(IncomingEvent event, String key, String requestHash, long enqueuedNanos,
                            CompletableFuture<Void> committed) {
@@ -83,6 +93,8 @@ public final class EventLog extends ServiceSupport {
 
     private final Counter accepted;
     private final Counter replayed;
+    private final Counter refusedByDatabase;
+    private final AtomicInteger waiting = new AtomicInteger();
     private final DistributionSummary batchSize;
     private final Timer commitTime;
     private final Timer ingestLatency;
@@ -98,6 +110,10 @@ public final class EventLog extends ServiceSupport {
                 .description("Events committed to the audit log").register(metrics);
         this.replayed = Counter.builder("auditstream.events.idempotent.replays")
                 .description("Requests answered from an earlier request with the same Idempotency-Key").register(metrics);
+        this.refusedByDatabase = Counter.builder("auditstream.events.refused.by.database")
+                .description("Events PostgreSQL refused although they passed validation (answered 422)").register(metrics);
+        Gauge.builder("auditstream.ingest.waiting", waiting, AtomicInteger::get)
+                .description("Requests waiting for their event to be committed").register(metrics);
         this.batchSize = DistributionSummary.builder("auditstream.ingest.batch.size")
                 .description("Events per group-commit transaction").register(metrics);
         this.commitTime = Timer.builder("auditstream.ingest.commit")
@@ -115,12 +131,13 @@ public final class EventLog extends ServiceSupport {
         if (!accepting) {
             throw ApiException.unavailable("The service is shutting down; retry against another instance.");
         }
-        String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey;
+        String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : checkedKey(idempotencyKey);
         String hash = key == null ? null : RequestHash.of(event);
         Pending pending = new Pending(event, key, hash, System.nanoTime(), new CompletableFuture<>());
         if (!queue.offer(pending)) {
             throw ApiException.unavailable("Too many events waiting to be stored; retry shortly.");
         }
+        waiting.incrementAndGet();
         try {
             pending.committed().get(commitTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -133,7 +150,18 @@ public final class EventLog extends ServiceSupport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiException.unavailable("Interrupted while storing the event.");
+        } finally {
+            waiting.decrementAndGet();
         }
+    }
+
+    /** A key PostgreSQL stores and indexes as given: at most 255 characters, no control characters. */
+    private static String checkedKey(String key) {
+        if (key.length() > MAX_KEY_LENGTH || key.chars().anyMatch(Character::isISOControl)) {
+            throw ApiException.badRequest("invalid_idempotency_key", "Idempotency-Key must be at most "
+                    + MAX_KEY_LENGTH + " characters without control characters; a v4 UUID is a good key.");
+        }
+        return key;
     }
 
     @Override
@@ -188,7 +216,71 @@ public final class EventLog extends ServiceSupport {
         for (Pending p : batch) {
             (p.key() == null || keysInBatch.add(p.key()) ? rows : repeats).add(p);
         }
+        // keys are claimed in one order by every batch, so two batches sharing keys cannot deadlock
+        rows.sort(BY_KEY);
         long start = System.nanoTime();
+        int stored = store(rows, repeats);
+        commitTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        batchSize.record(stored);
+        accepted.increment(stored);
+        if (!repeats.isEmpty()) {
+            answerRepeats(repeats);
+        }
+    }
+
+    /**
+     * Stores the rows with one statement and answers them; returns how many were stored. When PostgreSQL refuses the
+     * statement for its data, each half is stored on its own, down to the one row it refuses, so a bad event fails
+     * alone with a 422 instead of failing every request it shared the batch with. Rows whose key was claimed before
+     * are added to {@code repeats}.
+     */
+    private int store(List<Pending> rows, List<Pending> repeats) {
+        Set<String> claimed;
+        try {
+            claimed = insert(rows);
+        } catch (SQLException e) {
+            if (SqlStates.unreachable(e)) {
+                LOG.warn("Could not store a batch of {} events: {}", rows.size(), e.getMessage());
+                rows.forEach(p -> p.committed().completeExceptionally(
+                        ApiException.unavailable("The database is unavailable; retry with the same Idempotency-Key.")));
+                return 0;
+            }
+            if (rows.size() > 1) {
+                int half = rows.size() / 2;
+                return store(rows.subList(0, half), repeats) + store(rows.subList(half, rows.size()), repeats);
+            }
+            rows.get(0).committed().completeExceptionally(refusal(e));
+            return 0;
+        }
+        long now = System.nanoTime();
+        int stored = 0;
+        for (Pending p : rows) {
+            if (p.key() != null && !claimed.contains(p.key())) {
+                repeats.add(p);
+                continue;
+            }
+            stored++;
+            ingestLatency.record(now - p.enqueuedNanos(), TimeUnit.NANOSECONDS);
+            p.committed().complete(null);
+        }
+        return stored;
+    }
+
+    /** What one event's request gets when PostgreSQL refuses it on its own: its data (422), or our failure (503). */
+    private ApiException refusal(SQLException e) {
+        if (SqlStates.refusedData(e)) {
+            refusedByDatabase.increment();
+            String reason = e instanceof PSQLException psql && psql.getServerErrorMessage() != null
+                    ? psql.getServerErrorMessage().getMessage() : "a value is out of range.";
+            return ApiException.invalid(List.of(FieldError.of("event", "not_storable",
+                    "PostgreSQL refused to store this event: " + reason)));
+        }
+        LOG.error("Could not store an event", e);
+        return ApiException.unavailable("The event could not be stored; retry with the same Idempotency-Key.");
+    }
+
+    /** One statement, one implicit transaction: claims the rows' keys, inserts their events; returns the claimed keys. */
+    private Set<String> insert(List<Pending> rows) throws SQLException {
         Set<String> claimed = new HashSet<>();
         try (Connection connection = dataSource.getConnection();
              PreparedStatement ps = connection.prepareStatement(APPEND)) {
@@ -211,28 +303,8 @@ public final class EventLog extends ServiceSupport {
                     claimed.add(rs.getString(1));
                 }
             }
-        } catch (SQLException e) {
-            LOG.warn("Could not store a batch of {} events: {}", batch.size(), e.getMessage());
-            batch.forEach(p -> p.committed().completeExceptionally(e));
-            return;
         }
-        long now = System.nanoTime();
-        int stored = 0;
-        for (Pending p : rows) {
-            if (p.key() != null && !claimed.contains(p.key())) {
-                repeats.add(p);
-                continue;
-            }
-            stored++;
-            ingestLatency.record(now - p.enqueuedNanos(), TimeUnit.NANOSECONDS);
-            p.committed().complete(null);
-        }
-        commitTime.record(now - start, TimeUnit.NANOSECONDS);
-        batchSize.record(stored);
-        accepted.increment(stored);
-        if (!repeats.isEmpty()) {
-            answerRepeats(repeats);
-        }
+        return claimed;
     }
 
     /** A request whose key was used before: same body → the first answer again; another body → 400. */

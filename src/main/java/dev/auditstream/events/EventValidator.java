@@ -2,7 +2,6 @@ package dev.auditstream.events;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -186,6 +185,8 @@ public final class EventValidator {
                 if (value.asText().length() > MAX_METADATA_VALUE_LENGTH) {
                     errors.add(keyField, "too_long", "Metadata values are at most "
                             + MAX_METADATA_VALUE_LENGTH + " characters.");
+                } else {
+                    errors.storable(value.asText(), keyField);
                 }
             } else if (!value.isNumber() && !value.isBoolean()) {
                 errors.add(keyField, "invalid_type", "Metadata values must be strings, numbers or booleans.");
@@ -196,17 +197,8 @@ public final class EventValidator {
     }
 
     private static Instant timestamp(JsonNode node, String name, String field, Validation errors) {
-        String text = errors.requiredString(node, name, field);
-        if (text == null) {
-            return null;
-        }
-        try {
-            return OffsetDateTime.parse(text).toInstant().truncatedTo(ChronoUnit.MILLIS);
-        } catch (DateTimeParseException e) {
-            errors.add(field, "invalid_date",
-                    field + " must be an ISO-8601 date-time with offset, e.g. 2024-01-15T10:30:00.000Z.");
-            return null;
-        }
+        OffsetDateTime time = errors.dateTime(errors.requiredString(node, name, field), field);
+        return time == null ? null : time.toInstant().truncatedTo(ChronoUnit.MILLIS);
     }
 
     private static Integer version(JsonNode event, Validation errors) {

@@ -8,14 +8,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
@@ -25,6 +30,7 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import com.networknt.schema.resource.AllowSchemaLoader;
 
 import dev.auditstream.api.ApiException;
 import dev.auditstream.api.FieldError;
@@ -35,29 +41,46 @@ import dev.auditstream.events.IncomingEvent;
 /**
  * Per-action schemas, WorkOS style: a version lists the target types an event of that action may name, and JSON
  * Schemas for the actor's, each target's and the event's metadata. Events name a version or get the latest.
+ * A schema is one self-contained document: nothing it says is ever fetched from a URI.
  */
 public final class ActionSchemas {
 
     private static final Set<String> SCHEMA_FIELDS = Set.of("targets", "actor", "metadata");
-    private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
-    private static final SchemaValidatorsConfig CONFIG =
-            SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).build();
+    private static final Set<String> REFERENCES = Set.of("$ref", "$dynamicRef", "$recursiveRef");
+    private static final Set<String> DIALECTS = Set.of("https://json-schema.org/draft/2020-12/schema",
+            "https://json-schema.org/draft/2020-12/schema#", "http://json-schema.org/draft/2020-12/schema",
+            "http://json-schema.org/draft/2020-12/schema#");
+    /** Versions kept compiled, and actions whose version list is kept; both far above what an installation uses. */
+    private static final int MAX_COMPILED = 1_000;
+    private static final int MAX_ACTIONS = 10_000;
+    /**
+     * Meta-schemas are the library's own classpath copies (it maps json-schema.org to them); any other URI a
+     * document would load is refused, so no validation ever reaches the network or the file system.
+     */
+    private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012,
+            builder -> builder.schemaLoaders(loaders -> loaders.add(
+                    new AllowSchemaLoader(iri -> iri.toString().startsWith("classpath:")))));
+    private static final SchemaValidatorsConfig CONFIG = SchemaValidatorsConfig.builder()
+            .pathType(PathType.JSON_POINTER)
+            .regularExpressionFactory(BoundedRegex.INSTANCE)
+            .build();
     private static final JsonSchema META_SCHEMA = FACTORY.getSchema(SchemaLocation.of(SchemaId.V202012), CONFIG);
 
-    /** The compiled versions of one action, as read at {@code loadedAt}. */
-    private record Versions(long loadedAt, Map<Integer, Compiled> byVersion, Integer latest) {
+    private record Version(String action, int number) {
     }
 
     private record Compiled(JsonSchema actorMetadata, Map<String, JsonSchema> targetMetadata, JsonSchema metadata) {
     }
 
     private final DataSource dataSource;
-    private final long cacheNanos;
-    private final Map<String, Versions> cache = new ConcurrentHashMap<>();
+    /** An action's version numbers, ascending (none: no schema); re-read after {@code cacheFor}. */
+    private final Cache<String, List<Integer>> versions;
+    /** A version never changes once created, so its compiled schemas are kept until evicted by size. */
+    private final Cache<Version, Compiled> compiled = Caffeine.newBuilder().maximumSize(MAX_COMPILED).build();
 
     public ActionSchemas(DataSource dataSource, Duration cacheFor) {
         this.dataSource = dataSource;
-        this.cacheNanos = cacheFor.toNanos();
+        this.versions = Caffeine.newBuilder().maximumSize(MAX_ACTIONS).expireAfterWrite(cacheFor).build();
     }
 
     /** Route step: validates a schema definition and stores it as the action's next version. Returns its JSON. */
@@ -89,7 +112,7 @@ public final class ActionSchemas {
                     }
                 }
                 connection.commit();
-                cache.remove(action);
+                versions.invalidate(action);
                 return json;
             } catch (SQLException | RuntimeException e) {
                 connection.rollback();
@@ -110,18 +133,30 @@ public final class ActionSchemas {
         }
     }
 
-    /** Route step: 422 with every failing path when the event does not fit its action's schema. */
+    /**
+     * Route step: 422 with every failing path when the event does not fit its action's schema. As with WorkOS, an
+     * action without a schema has one implicit version, 1, so {@code version} may be absent or 1; an action with
+     * schemas is checked against the version the event names, or the latest.
+     */
     public void validate(IncomingEvent event) throws SQLException {
-        Versions versions = versions(event.action());
-        if (versions.latest() == null && event.version() == null) {
+        List<Integer> numbers = versions(event.action());
+        Integer latest = numbers.isEmpty() ? null : numbers.get(numbers.size() - 1);
+        Integer version = event.version() != null ? event.version() : latest;
+        if (latest == null && (version == null || version == 1)) {
             return;
         }
-        Integer version = event.version() != null ? event.version() : versions.latest();
-        Compiled schema = versions.byVersion().get(version);
-        if (schema == null) {
-            throw ApiException.invalid(List.of(new FieldError("event.version", "unknown_version",
-                    "Action '" + event.action() + "' has no schema version " + version + ".", "/version")));
+        if (!numbers.contains(version) && event.version() != null) {
+            // a version created on another instance since this one last read the action's versions
+            versions.invalidate(event.action());
+            numbers = versions(event.action());
         }
+        if (!numbers.contains(version)) {
+            String existing = numbers.isEmpty() ? "it has no schema, so its only version is 1"
+                    : "its versions are " + numbers.stream().map(String::valueOf).collect(Collectors.joining(", "));
+            throw ApiException.invalid(List.of(new FieldError("event.version", "unknown_version",
+                    "Action '" + event.action() + "' has no version " + version + "; " + existing + ".", "/version")));
+        }
+        Compiled schema = compiled(new Version(event.action(), version));
         List<FieldError> errors = new ArrayList<>();
         ObjectNode body = event.event();
         check(schema.actorMetadata(), body.path("actor").path("metadata"), "/actor/metadata", errors);
@@ -172,41 +207,67 @@ public final class ActionSchemas {
         return field.toString();
     }
 
-    private Versions versions(String action) throws SQLException {
-        Versions cached = cache.get(action);
-        if (cached != null && System.nanoTime() - cached.loadedAt() < cacheNanos) {
+    private List<Integer> versions(String action) throws SQLException {
+        List<Integer> cached = versions.getIfPresent(action);
+        if (cached != null) {
             return cached;
         }
-        Map<Integer, Compiled> byVersion = new HashMap<>();
-        Integer latest = null;
+        List<Integer> numbers = new ArrayList<>();
         try (Connection connection = dataSource.getConnection();
              PreparedStatement ps = connection.prepareStatement(
-                     "SELECT version, definition::text FROM audit_action_schema WHERE action = ? ORDER BY version")) {
+                     "SELECT version FROM audit_action_schema WHERE action = ? ORDER BY version")) {
             ps.setString(1, action);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    latest = rs.getInt(1);
-                    byVersion.put(latest, compile(Json.object(rs.getBytes(2))));
+                    numbers.add(rs.getInt(1));
                 }
             }
         }
-        Versions loaded = new Versions(System.nanoTime(), byVersion, latest);
-        cache.put(action, loaded);
+        List<Integer> loaded = List.copyOf(numbers);
+        versions.put(action, loaded);
         return loaded;
+    }
+
+    private Compiled compiled(Version version) throws SQLException {
+        Compiled cached = compiled.getIfPresent(version);
+        if (cached != null) {
+            return cached;
+        }
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement ps = connection.prepareStatement(
+                     "SELECT definition::text FROM audit_action_schema WHERE action = ? AND version = ?")) {
+            ps.setString(1, version.action());
+            ps.setInt(2, version.number());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Compiled loaded = compile(Json.object(rs.getBytes(1)));
+                compiled.put(version, loaded);
+                return loaded;
+            } catch (RuntimeException e) {
+                // a version stored before today's checks, e.g. referring to a document outside itself
+                throw ApiException.invalid(List.of(new FieldError("event.version", "invalid_schema", "Version "
+                        + version.number() + " of '" + version.action() + "' cannot be used: " + e.getMessage(),
+                        "/version")));
+            }
+        }
     }
 
     private static Compiled compile(JsonNode definition) {
         Map<String, JsonSchema> targets = new HashMap<>();
         for (JsonNode target : definition.path("targets")) {
-            JsonNode metadata = target.get("metadata");
-            targets.put(target.get("type").asText(), metadata == null ? null : FACTORY.getSchema(metadata, CONFIG));
+            targets.put(target.get("type").asText(), schema(target.get("metadata")));
         }
-        JsonNode actor = definition.path("actor").get("metadata");
-        JsonNode metadata = definition.get("metadata");
-        return new Compiled(
-                actor == null ? null : FACTORY.getSchema(actor, CONFIG),
-                targets,
-                metadata == null ? null : FACTORY.getSchema(metadata, CONFIG));
+        return new Compiled(schema(definition.path("actor").get("metadata")), targets, schema(definition.get("metadata")));
+    }
+
+    /** A metadata JSON Schema, compiled with its references resolved now rather than on the first event. */
+    private static JsonSchema schema(JsonNode definition) {
+        if (definition == null) {
+            return null;
+        }
+        JsonSchema schema = FACTORY.getSchema(definition, CONFIG);
+        schema.initializeValidators();
+        return schema;
     }
 
     /** The posted schema, checked: targets with distinct types, and metadata parts that are JSON Schemas. */
@@ -215,6 +276,8 @@ public final class ActionSchemas {
         Validation errors = new Validation();
         if (action == null || action.isBlank() || action.length() > 200) {
             errors.add("action", "invalid", "The action name must be 1-200 characters.");
+        } else {
+            errors.storable(action, "action");
         }
         errors.unknownFields(request, SCHEMA_FIELDS, "");
         ObjectNode definition = Json.MAPPER.createObjectNode();
@@ -255,6 +318,13 @@ public final class ActionSchemas {
             definition.set("metadata", metadata);
         }
         errors.throwIfAny();
+        try {
+            compile(definition);
+        } catch (RuntimeException e) {
+            // what the meta-schema cannot see, such as a reference to a part of the document that is not there
+            throw ApiException.invalid(List.of(FieldError.of("schema", "invalid_schema",
+                    "The schema could not be compiled: " + e.getMessage())));
+        }
         return definition;
     }
 
@@ -270,6 +340,55 @@ public final class ActionSchemas {
         for (ValidationMessage message : META_SCHEMA.validate(schema)) {
             errors.add(field + message.getInstanceLocation().toString().replace('/', '.'), "invalid_schema",
                     message.getMessage());
+        }
+        selfContained(schema, field, errors);
+    }
+
+    /**
+     * Every member of a schema, at any depth: storable strings (the definition is kept as jsonb), references only
+     * within the document ({@code #...}), no other dialect than 2020-12, no {@code $id} (which would rebase
+     * references on a URI), and patterns java.util.regex compiles.
+     */
+    private static void selfContained(JsonNode node, String field, Validation errors) {
+        if (node.isTextual()) {
+            errors.storable(node.asText(), field);
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                selfContained(node.get(i), field + "[" + i + "]", errors);
+            }
+        } else if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> member = it.next();
+                String name = member.getKey();
+                JsonNode value = member.getValue();
+                String memberField = field + "." + name;
+                if (!errors.storable(name, memberField)) {
+                    continue;
+                }
+                if (REFERENCES.contains(name) && !value.asText().startsWith("#")) {
+                    errors.add(memberField, "remote_reference", name + " may only point inside the schema (\"#/...\"); "
+                            + "nothing is loaded from a URI.");
+                } else if ("$schema".equals(name) && !DIALECTS.contains(value.asText())) {
+                    errors.add(memberField, "unsupported_dialect",
+                            "$schema may only be https://json-schema.org/draft/2020-12/schema.");
+                } else if ("$id".equals(name)) {
+                    errors.add(memberField, "unsupported_keyword",
+                            "$id is not supported: a metadata schema is one document, referring only within itself.");
+                } else if ("pattern".equals(name) && value.isTextual()) {
+                    regex(value.asText(), memberField, errors);
+                } else if ("patternProperties".equals(name) && value.isObject()) {
+                    value.fieldNames().forEachRemaining(regex -> regex(regex, memberField + "." + regex, errors));
+                }
+                selfContained(value, memberField, errors);
+            }
+        }
+    }
+
+    private static void regex(String regex, String field, Validation errors) {
+        try {
+            Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            errors.add(field, "invalid_pattern", "Not a regular expression: " + e.getDescription() + ".");
         }
     }
 }
