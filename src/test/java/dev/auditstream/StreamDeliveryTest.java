@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.auditstream.receivers.DatadogIntake;
+import dev.auditstream.receivers.EntraTokenEndpoint;
+import dev.auditstream.receivers.LogsIngestion;
 import dev.auditstream.receivers.LoopbackReceiver;
 import dev.auditstream.receivers.SplunkHec;
 import dev.auditstream.receivers.WebhookReceiver;
@@ -27,16 +30,29 @@ class StreamDeliveryTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String DD_KEY = "dd-api-key-0123456789abcdef";
+    private static final String TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    private static final String PUBLISHER = "11111111-2222-3333-4444-555555555555";
+    private static final String NO_ROLE = "66666666-7777-8888-9999-000000000000";
+    private static final String CLIENT_SECRET = "Q~sentinel.client-secret_value";
+    private static final String DCR = "dcr-0123456789abcdef0123456789abcdef";
+    private static final String SENTINEL_STREAM = "Custom-AuditStream_CL";
+    private static final List<String> COLUMNS = List.of("TimeGenerated", "EventId", "OrganizationId", "Action",
+            "ActorId", "ActorType", "ActorName", "Targets", "Location", "UserAgent", "Metadata");
 
     private static DatadogIntake datadog;
+    private static EntraTokenEndpoint entra;
+    private static LogsIngestion sentinel;
     private static RunningService service;
     private static StreamApi streams;
 
     @BeforeAll
     static void start() throws Exception {
         datadog = DatadogIntake.start(DD_KEY);
+        entra = EntraTokenEndpoint.start(TENANT, Map.of(PUBLISHER, CLIENT_SECRET, NO_ROLE, CLIENT_SECRET));
+        sentinel = LogsIngestion.start(entra, DCR, SENTINEL_STREAM, Set.copyOf(COLUMNS), Set.of(PUBLISHER));
         service = RunningService.start(RunningService.newDataDir("delivery"), Map.of(
                 "auditstream.allow-private-destinations", "true",
+                "auditstream.entra.authority-url", entra.baseUrl(),
                 "auditstream.datadog.intake-url", datadog.baseUrl(),
                 "auditstream.delivery.poll-interval", "100",
                 "auditstream.delivery.backoff-base", "PT0.2S",
@@ -50,6 +66,8 @@ class StreamDeliveryTest {
     static void stop() {
         service.close();
         datadog.close();
+        sentinel.close();
+        entra.close();
     }
 
     @Test
@@ -274,6 +292,115 @@ class StreamDeliveryTest {
         assertThat(refused.get("http_status").asInt()).isEqualTo(403);
         assertThat(refused.get("error").asText()).contains("Forbidden");
         assertThat(refused.toString()).doesNotContain("not-the-key-0000");
+    }
+
+    @Test
+    void sentinelGetsTheExactRecordsWithATokenFromEntra() throws Exception {
+        String org = service.createOrganization("Sentinel Org");
+        JsonNode stream = streams.create(org, "MicrosoftSentinel", sentinelConfig(PUBLISHER, CLIENT_SECRET));
+        assertThat(stream.get("state").asText()).isEqualTo("active");
+        assertThat(stream.at("/config/clientSecret").asText()).isEqualTo("••••alue");
+
+        List<String> sent = streams.send(org, "sentinel", 3);
+
+        List<JsonNode> records = awaitRecords(org, 3);
+        for (int i = 0; i < 3; i++) {
+            String eventId = TestJson.read(service.storedEvent(sent.get(i))).get("id").asText();
+            assertThat(records.get(i).toString()).isEqualTo("{\"TimeGenerated\":\"2024-01-15T10:30:00.000Z\","
+                    + "\"EventId\":\"" + eventId + "\",\"OrganizationId\":\"" + org + "\",\"Action\":\"" + sent.get(i)
+                    + "\",\"ActorId\":\"user_456\",\"ActorType\":\"user\",\"ActorName\":\"" + org + "\","
+                    + "\"Targets\":[{\"id\":\"user_123\",\"type\":\"user\"}],\"Location\":\"192.168.1.1\","
+                    + "\"UserAgent\":\"Chrome/91.0\",\"Metadata\":null}");
+        }
+        List<LoopbackReceiver.Recorded> calls = sentinel.requests().stream().filter(r -> r.status() == 204).toList();
+        assertThat(calls).isNotEmpty().allSatisfy(call -> {
+            assertThat(call.header("Content-Encoding")).isEqualTo("gzip");
+            assertThat(call.query()).isEqualTo("api-version=2023-01-01");
+            assertThat(entra.clientOf(call.header("Authorization").substring(7)).clientId()).isEqualTo(PUBLISHER);
+        });
+        // one token, cached for the following calls
+        assertThat(entra.requests()).filteredOn(r -> r.bodyText().contains(PUBLISHER) && r.status() == 200).hasSize(1);
+        assertThat(entra.requests().get(0).bodyText()).contains("scope=https%3A%2F%2Fmonitor.azure.com%2F.default");
+
+        JsonNode setup = TestJson.read(service.get("/log_streams/" + stream.get("id").asText() + "/setup").body());
+        assertThat(setup.get("table_name").asText()).isEqualTo("AuditStream_CL");
+        assertThat(setup.at("/table/properties/schema/columns").findValuesAsText("name"))
+                .containsExactlyElementsOf(COLUMNS);
+        JsonNode rule = setup.at("/data_collection_rule/properties");
+        assertThat(rule.at("/streamDeclarations/" + SENTINEL_STREAM + "/columns").findValuesAsText("name"))
+                .containsExactlyElementsOf(COLUMNS);
+        assertThat(rule.at("/dataFlows/0/outputStream").asText()).isEqualTo("Custom-AuditStream_CL");
+        assertThat(rule.at("/dataFlows/0/transformKql").asText()).isEqualTo("source");
+    }
+
+    @Test
+    void sentinelCallsStayWithinOneMegabyte() throws Exception {
+        String org = service.createOrganization("Sentinel Big Org");
+        String id = streams.create(org, "MicrosoftSentinel", sentinelConfig(PUBLISHER, CLIENT_SECRET))
+                .get("id").asText();
+        streams.patch(id, "{\"state\":\"inactive\"}");
+        StringBuilder metadata = new StringBuilder();
+        for (int k = 0; k < 50; k++) {
+            metadata.append(k == 0 ? "" : ",").append("\"key").append(k).append("\":\"").append("x".repeat(490)).append('"');
+        }
+        int count = 80;
+        for (int i = 0; i < count; i++) {
+            var response = service.post("/audit_logs/events", TestJson.event(org, "big." + i)
+                    .replace("Jon Smith", org).replace("\"context\"", "\"metadata\":{" + metadata + "},\"context\""));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        }
+        streams.patch(id, "{\"state\":\"active\"}");
+
+        List<JsonNode> records = awaitRecords(org, count);
+        assertThat(records).extracting(r -> r.get("Action").asText())
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, count).mapToObj(i -> "big." + i).toList());
+        assertThat(records.get(0).at("/Metadata/key49").asText()).hasSize(490);
+        List<LoopbackReceiver.Recorded> calls = sentinel.requests().stream()
+                .filter(r -> r.bodyText().contains(org)).toList();
+        assertThat(calls).allSatisfy(call -> {
+            assertThat(call.status()).isEqualTo(204);
+            assertThat(call.body().length).isLessThanOrEqualTo(LogsIngestion.MAX_CALL_BYTES);
+        });
+        // the backlog went in calls filled close to the limit, not one event each
+        assertThat(calls).anySatisfy(call -> assertThat(call.body().length).isGreaterThan(900_000));
+    }
+
+    @Test
+    void sentinelRefusalsMakeTheStreamInvalidWithWhatToDo() throws Exception {
+        String org = service.createOrganization("Sentinel Invalid Org");
+        String badSecret = streams.create(org, "MicrosoftSentinel", sentinelConfig(PUBLISHER, "Q~wrong-secret"))
+                .get("id").asText();
+        String noRole = streams.create(org, "MicrosoftSentinel", sentinelConfig(NO_ROLE, CLIENT_SECRET))
+                .get("id").asText();
+        streams.send(org, "refused", 1);
+
+        JsonNode secretRefused = streams.awaitStream(badSecret, inState("invalid"), WAIT);
+        assertThat(secretRefused.get("state_reason").asText())
+                .contains("HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided")
+                .contains("Check the client ID, the client secret")
+                .doesNotContain("Q~wrong-secret");
+        JsonNode roleMissing = streams.awaitStream(noRole, inState("invalid"), WAIT);
+        assertThat(roleMissing.get("state_reason").asText())
+                .contains("HTTP 403 OperationFailed")
+                .contains("Assign it the 'Monitoring Metrics Publisher' role on the rule");
+    }
+
+    private static String sentinelConfig(String clientId, String secret) {
+        return "{\"tenantId\":\"" + TENANT + "\",\"clientId\":\"" + clientId + "\",\"clientSecret\":\"" + secret
+                + "\",\"dataCollectionEndpoint\":\"" + sentinel.baseUrl() + "\",\"dcrImmutableId\":\"" + DCR
+                + "\",\"streamName\":\"" + SENTINEL_STREAM + "\"}";
+    }
+
+    /** The records of the organization's events, waiting until there are {@code count}. */
+    private static List<JsonNode> awaitRecords(String org, int count) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<JsonNode> records = List.of();
+        while (records.size() < count && System.nanoTime() < deadline) {
+            records = sentinel.events().stream().filter(r -> org.equals(r.get("OrganizationId").asText())).toList();
+            Thread.sleep(50);
+        }
+        assertThat(records).hasSize(count);
+        return records;
     }
 
     private static List<JsonNode> entriesFor(DatadogIntake intake, String org) {

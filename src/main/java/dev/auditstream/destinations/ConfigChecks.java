@@ -3,6 +3,7 @@ package dev.auditstream.destinations;
 import java.net.URISyntaxException;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -69,6 +70,11 @@ public final class ConfigChecks {
     /** An optional string member that is sent encoded (a basic-auth password). */
     public String encodedHeaderValue(JsonNode config, String member, String field) {
         return checked(config, member, field, HeaderRules::encodedValueProblem);
+    }
+
+    /** An optional string member matching {@code pattern}, which {@code what} describes to the caller. */
+    public String matching(JsonNode config, String member, String field, Pattern pattern, String what) {
+        return checked(config, member, field, value -> pattern.matcher(value).matches() ? null : "must be " + what);
     }
 
     /** An optional custom header name. */

@@ -3,6 +3,7 @@ package dev.auditstream.destinations;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -18,8 +19,13 @@ public interface Destination {
     /** JSON pointers of the config members that are secrets: encrypted at rest, masked in every response. */
     List<String> secretPointers();
 
+    /** The config member naming where events go; see {@link #credentialsSentToUrl}. */
+    default String urlMember() {
+        return "url";
+    }
+
     /**
-     * JSON pointers of the secrets sent to the config's {@code url}: a change of the URL drops them unless the change
+     * JSON pointers of the secrets sent to (or whose tokens go to) the config's {@link #urlMember()}: a change of the URL drops them unless the change
      * gives them again. Empty where the service chooses where events go.
      */
     default List<String> credentialsSentToUrl() {
@@ -38,5 +44,13 @@ public interface Destination {
      */
     default Map<String, String> generate() {
         return Map.of();
+    }
+
+    /**
+     * What the customer sets up on the destination's side for this config (policies, schemas to paste), or null
+     * when there is nothing to paste.
+     */
+    default ObjectNode setup(JsonNode config) {
+        return null;
     }
 }

@@ -26,7 +26,6 @@ import dev.auditstream.api.Validation;
 import dev.auditstream.destinations.ConfigChecks;
 import dev.auditstream.destinations.Destination;
 import dev.auditstream.destinations.Destinations;
-import dev.auditstream.destinations.S3Setup;
 import dev.auditstream.organizations.Organizations;
 
 /**
@@ -157,7 +156,7 @@ public final class LogStreams {
                     (byte[]) row.get("secrets"), id, organization);
             if (configPatch != null) {
                 readOnly(configPatch, destination, errors);
-                String url = config.path("url").asText(null);
+                String url = config.path(destination.urlMember()).asText(null);
                 merge(config, (ObjectNode) configPatch);
                 forgetCredentialsOnNewUrl(config, url, configPatch, destination);
             }
@@ -251,7 +250,10 @@ public final class LogStreams {
         }
     }
 
-    /** Route step for GET /log_streams/{id}/setup: what the customer pastes into AWS for an S3 stream. */
+    /**
+     * Route step for GET /log_streams/{id}/setup: what the customer pastes into the destination's own console (an
+     * S3 role's policies, Sentinel's table and data collection rule).
+     */
     public String setup(String id, String organizationId) throws SQLException {
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement(
@@ -261,14 +263,11 @@ public final class LogStreams {
                 if (!rs.next()) {
                     throw ApiException.notFound("Log stream", id);
                 }
-                if (!"S3".equals(rs.getString(1))) {
+                ObjectNode setup = destinations.get(rs.getString(1))
+                        .setup(Json.object(rs.getString(2).getBytes(StandardCharsets.UTF_8)));
+                if (setup == null) {
                     throw ApiException.notFound("Setup for a " + rs.getString(1) + " stream", id);
                 }
-                JsonNode config = Json.object(rs.getString(2).getBytes(StandardCharsets.UTF_8));
-                ObjectNode setup = S3Setup.of(config.path("trustPrincipal").asText(), config.path("externalId").asText(),
-                        config.path("bucketName").asText("<bucket>"), config.path("bucketPath").asText(null));
-                setup.put("role_arn", "arn:aws:iam::" + config.path("accountId").asText("<accountId>") + ":role/"
-                        + config.path("roleName").asText("<roleName>"));
                 return Json.write(setup);
             }
         }
@@ -342,7 +341,7 @@ public final class LogStreams {
      */
     private static void forgetCredentialsOnNewUrl(ObjectNode config, String previousUrl, JsonNode patch,
                                                   Destination destination) {
-        if (Objects.equals(previousUrl, config.path("url").asText(null))) {
+        if (Objects.equals(previousUrl, config.path(destination.urlMember()).asText(null))) {
             return;
         }
         for (String pointer : destination.credentialsSentToUrl()) {
