@@ -133,13 +133,13 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.integer("auditstream.outbound.max-connections")));
         context.addService(outboundHttp, true, true);
         registry.bind("outboundHttp", outboundHttp);
+        ClientCredentials tokens = new ClientCredentials(outboundHttp, Clock.systemUTC());
         Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
-                new GenericHttps(),
-                new MicrosoftSentinel(new ClientCredentials(outboundHttp, Clock.systemUTC()),
-                        entraAuthority(settings, guard)),
+                new GenericHttps(tokens),
+                new MicrosoftSentinel(tokens, entraAuthority(settings, guard)),
                 new S3(context, new S3.Settings(
                         settings.optional("auditstream.aws.principal-arn").orElse(null),
                         settings.flag("auditstream.s3.assume-role"),

@@ -385,6 +385,39 @@ class StreamDeliveryTest {
                 .contains("Assign it the 'Monitoring Metrics Publisher' role on the rule");
     }
 
+    @Test
+    void oauth2WebhooksGetATokenRenewItOnceWhenRefusedThenGoInvalid() throws Exception {
+        String org = service.createOrganization("OAuth2 Org");
+        String auth = "\"auth\":{\"type\":\"oauth2\",\"tokenUrl\":\"" + entra.baseUrl() + "/" + TENANT
+                + "/oauth2/v2.0/token\",\"clientId\":\"" + NO_ROLE + "\",\"clientSecret\":\"" + CLIENT_SECRET
+                + "\",\"scope\":\"api://siem/.default\"}";
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"," + auth + "}");
+        String id = stream.get("id").asText();
+        assertThat(streams.get(id).at("/config/auth/clientSecret").asText()).startsWith("••••");
+        try (WebhookReceiver webhook = WebhookReceiver.builder(stream.at("/config/signingSecret").asText())
+                .oauth2(entra).start()) {
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"," + auth + "}}");
+            List<String> sent = new java.util.ArrayList<>(streams.send(org, "oauth", 2));
+            webhook.awaitEvents(2, WAIT);
+            entra.revokeAll();
+            sent.addAll(streams.send(org, "oauth.after", 2));
+
+            assertThat(actions(webhook.awaitEvents(4, WAIT))).containsExactlyElementsOf(sent);
+            assertThat(entra.requests()).filteredOn(r -> r.status() == 200
+                    && r.bodyText().contains("scope=api%3A%2F%2Fsiem%2F.default")).hasSize(2);
+
+            webhook.failAlways(401);
+            streams.send(org, "oauth.refused", 1);
+            JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+            assertThat(invalid.get("state_reason").asText()).startsWith("The endpoint refused a newly issued OAuth2 token");
+        }
+        String wrong = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\","
+                + auth.replace(CLIENT_SECRET, "Q~not-the-secret") + "}").get("id").asText();
+        streams.send(org, "oauth.wrong", 1);
+        assertThat(streams.awaitStream(wrong, inState("invalid"), WAIT).get("state_reason").asText())
+                .contains("AADSTS7000215").doesNotContain("Q~not-the-secret");
+    }
+
     private static String sentinelConfig(String clientId, String secret) {
         return "{\"tenantId\":\"" + TENANT + "\",\"clientId\":\"" + clientId + "\",\"clientSecret\":\"" + secret
                 + "\",\"dataCollectionEndpoint\":\"" + sentinel.baseUrl() + "\",\"dcrImmutableId\":\"" + DCR

@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
@@ -38,12 +39,14 @@ public final class ClientCredentials {
     public record Grant(URI tokenUrl, String clientId, String clientSecret, Map<String, String> parameters) {
     }
 
-    private record Token(String value, Instant renewAt) {
+    /** @param afterRefusal fetched because the grant's previous token was refused */
+    private record Token(String value, Instant renewAt, boolean afterRefusal) {
     }
 
     private final OutboundHttp http;
     private final Clock clock;
     private final Map<String, Token> tokens = new ConcurrentHashMap<>();
+    private final Set<String> refused = ConcurrentHashMap.newKeySet();
 
     public ClientCredentials(OutboundHttp http, Clock clock) {
         this.http = http;
@@ -61,18 +64,27 @@ public final class ClientCredentials {
         if (cached != null && now.isBefore(cached.renewAt())) {
             return cached.value();
         }
-        Token fresh = fetch(grant, now);
+        Token fresh = fetch(grant, now, refused.remove(key));
         tokens.values().removeIf(token -> !now.isBefore(token.renewAt()));
         tokens.put(key, fresh);
         return fresh.value();
     }
 
-    /** Drops the grant's cached token (the destination refused it), so the next {@link #token} asks anew. */
-    public void forget(Grant grant) {
-        tokens.remove(key(grant));
+    /**
+     * The destination refused the grant's token: it is dropped, so the next {@link #token} asks anew. True when the
+     * refused token was itself one asked for after a refusal: asking again would not help.
+     */
+    public boolean refused(Grant grant) {
+        String key = key(grant);
+        Token dropped = tokens.remove(key);
+        if (dropped != null && dropped.afterRefusal()) {
+            return true;
+        }
+        refused.add(key);
+        return false;
     }
 
-    private Token fetch(Grant grant, Instant now) throws IOException, DestinationFailure {
+    private Token fetch(Grant grant, Instant now, boolean afterRefusal) throws IOException, DestinationFailure {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("grant_type", "client_credentials");
         form.put("client_id", grant.clientId());
@@ -97,7 +109,8 @@ public final class ClientCredentials {
                     "The token endpoint " + grant.tokenUrl() + " answered without a bearer access_token.", 0, 0));
         }
         // no expires_in: use the token for this one request only
-        return new Token(token, now.plusSeconds(Math.max(0, lifetime - Math.min(RENEW_BEFORE_SECONDS, lifetime / 2))));
+        return new Token(token, now.plusSeconds(Math.max(0, lifetime - Math.min(RENEW_BEFORE_SECONDS, lifetime / 2))),
+                afterRefusal);
     }
 
     /** Bad client, secret, tenant or scope is the customer's to fix; a busy or failing endpoint is retried. */

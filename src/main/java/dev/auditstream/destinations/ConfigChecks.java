@@ -47,17 +47,22 @@ public final class ConfigChecks {
     }
 
     /** An optional URL member: a destination this service may send to (see {@link AddressGuard#checkUrl}). */
-    public String url(ObjectNode config, String member) {
-        String value = string(config, member, member);
+    public String url(JsonNode config, String member) {
+        return url(config, member, member);
+    }
+
+    /** {@link #url(JsonNode, String)} of a nested member, reported as {@code config.<field>}. */
+    public String url(JsonNode config, String member, String field) {
+        String value = string(config, member, field);
         if (value == null) {
             return null;
         }
         try {
             guard.checkUrl(value);
         } catch (URISyntaxException e) {
-            errors.add("config." + member, "invalid_url", "config." + member + " is not a URL.");
+            errors.add("config." + field, "invalid_url", "config." + field + " is not a URL.");
         } catch (UnsafeDestinationException e) {
-            errors.add("config." + member, "unsafe_url", e.getMessage());
+            errors.add("config." + field, "unsafe_url", e.getMessage());
         }
         return value;
     }

@@ -12,6 +12,11 @@ public interface HttpDestination extends Destination {
      */
     Outbound prepare(DeliveryTarget target, List<StoredEvent> events) throws IOException, DestinationFailure;
 
+    /** What an HTTP error answer from this destination to the stream means (by default: whatever the answer says). */
+    default Failure classify(DeliveryTarget target, int status, String body, long retryAfterSeconds) {
+        return classify(status, body, retryAfterSeconds);
+    }
+
     /** What an HTTP error answer from this destination means. */
     default Failure classify(int status, String body, long retryAfterSeconds) {
         return Failure.ofStatus(status, "HTTP " + status + ": " + ConfigChecks.abbreviate(body), retryAfterSeconds);

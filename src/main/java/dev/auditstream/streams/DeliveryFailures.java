@@ -44,7 +44,7 @@ public final class DeliveryFailures {
         ErrorAnswerException refused = cause(caught, ErrorAnswerException.class);
         if (refused != null && target != null) {
             OutboundResponse answer = refused.answer();
-            return destinations.http(target.type()).classify(answer.status(), answer.text(),
+            return destinations.http(target.type()).classify(target, answer.status(), answer.text(),
                     answer.retryAfterSeconds());
         }
         if (target != null && destinations.get(target.type()) instanceof ObjectStoreDestination store) {

@@ -44,6 +44,11 @@ public final class EntraTokenEndpoint extends LoopbackReceiver {
         return token == null ? null : issued.get(token);
     }
 
+    /** Revokes every token issued so far: resources refuse them from now on. */
+    public void revokeAll() {
+        issued.clear();
+    }
+
     @Override
     protected String path() {
         return "/" + tenantId + "/oauth2/v2.0/token";
