@@ -346,7 +346,8 @@ async function detailView(id) {
     heading(titleOf(stream)),
     h('p', { class: 'lead' }, `${dest.label} · ${dest.target(stream.config)}`),
     created ? [createdCallout(created), setup, card] : [card, setup],
-    settings(stream));
+    settings(stream),
+    stream.type === 'GenericHttps' ? rotation(stream) : null);
 }
 
 /** Right after saving: the secret shown this once, and what to do next. */
@@ -442,6 +443,33 @@ async function sentinelSetup(stream) {
         codeBlock(json(setup.data_collection_rule), 'data collection rule')),
       h('li', {}, h('p', {}, 'Give the app registration the ', h('strong', {}, setup.role),
         ' role on the rule, then send a test event.'))));
+}
+
+/** A new signing secret, shown once; the old one keeps signing alongside it for the overlap. */
+function rotation(stream) {
+  const result = h('div', { 'aria-live': 'polite' });
+  const button = h('button', {
+    type: 'button',
+    class: 'button',
+    testid: 'rotate-secret',
+    onclick: () => busy(button, 'Rotating…', async () => {
+      const { signingSecret } = await api('POST', `/streams/${encodeURIComponent(stream.id)}/signing_secret/rotate`);
+      button.disabled = false;
+      button.textContent = 'Rotate signing secret';
+      result.replaceChildren(
+        h('p', {}, 'Your new signing secret. ', h('strong', {}, 'Copy it now: it will not be shown again.'),
+          ' For the next 24 hours every request carries a signature by the old secret and one by the new, so '
+          + 'your endpoint can switch over at any time in between.'),
+        h('div', { class: 'secret' }, h('code', { testid: 'new-signing-secret' }, signingSecret),
+          copyButton(signingSecret, 'signing secret')));
+      announce('A new signing secret was made. Copy it now.');
+    }),
+  }, 'Rotate signing secret');
+  return h('section', { class: 'panel' },
+    h('h3', {}, 'Signing secret'),
+    h('p', {}, 'Rotate the secret your endpoint verifies ', h('code', {}, 'webhook-signature'), ' with, without '
+      + 'downtime.'),
+    button, result);
 }
 
 /** The stream's settings as saved; secrets only masked. */

@@ -178,7 +178,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
                 registry.lookupByNameAndType("organizations", Organizations.class), states,
-                settings.integer("auditstream.streams.max-per-organization")));
+                settings.integer("auditstream.streams.max-per-organization"),
+                settings.duration("auditstream.streams.signing-secret-overlap")));
         registry.bind("streamWorkers", workers);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);

@@ -418,6 +418,42 @@ class StreamDeliveryTest {
                 .contains("AADSTS7000215").doesNotContain("Q~not-the-secret");
     }
 
+    @Test
+    void aRotatedSigningSecretSignsAlongsideTheOldOneDuringTheOverlap() throws Exception {
+        String org = service.createOrganization("Rotation Org");
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
+        String id = stream.get("id").asText();
+        String old = stream.at("/config/signingSecret").asText();
+        try (WebhookReceiver webhook = WebhookReceiver.start(old)) {
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            streams.send(org, "before", 1);
+            webhook.awaitEvents(1, WAIT);
+            // the cursor moved past it (a rotation, like any change, takes the stream from a delivery in progress)
+            streams.awaitStream(id, s -> !s.get("last_synced_at").isNull(), WAIT);
+
+            var rotated = service.post("/log_streams/" + id + "/signing_secret/rotate", "{}");
+            assertThat(rotated.statusCode()).as(rotated.body()).isEqualTo(200);
+            String fresh = TestJson.read(rotated.body()).get("signingSecret").asText();
+            assertThat(fresh).startsWith("whsec_").isNotEqualTo(old);
+            JsonNode config = streams.get(id).get("config");
+            assertThat(config.get("signingSecret").asText()).startsWith("••••");
+            assertThat(config.get("previousSigningSecret").asText()).startsWith("••••");
+            assertThat(Instant.parse(config.get("previousSigningSecretExpiresAt").asText()))
+                    .isAfter(Instant.now().plus(Duration.ofHours(23)));
+
+            webhook.requireSignaturesBy(old, fresh);
+            List<String> after = streams.send(org, "after", 2);
+            assertThat(actions(webhook.awaitEvents(3, WAIT))).containsExactly("before.0", "after.0", "after.1");
+            assertThat(answeredWith(webhook, "after.1").header("webhook-signature").split(" ")).hasSize(2)
+                    .allSatisfy(signature -> assertThat(signature).startsWith("v1,"));
+            // the customer cannot set what the rotation keeps
+            var refused = service.send(java.net.http.HttpRequest.newBuilder(service.uri("/log_streams/" + id))
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"config\":{\"previousSigningSecretExpiresAt\":\"2999-01-01T00:00:00.000Z\"}}")));
+            assertThat(refused.statusCode()).isEqualTo(422);
+        }
+    }
+
     private static String sentinelConfig(String clientId, String secret) {
         return "{\"tenantId\":\"" + TENANT + "\",\"clientId\":\"" + clientId + "\",\"clientSecret\":\"" + secret
                 + "\",\"dataCollectionEndpoint\":\"" + sentinel.baseUrl() + "\",\"dcrImmutableId\":\"" + DCR

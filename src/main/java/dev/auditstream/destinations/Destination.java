@@ -1,7 +1,9 @@
 package dev.auditstream.destinations;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -44,6 +46,19 @@ public interface Destination {
      */
     default Map<String, String> generate() {
         return Map.of();
+    }
+
+    /** Members only the service sets: the generated ones, and what a rotation of them keeps. */
+    default Set<String> readOnlyMembers() {
+        return generate().keySet();
+    }
+
+    /**
+     * A new generated secret in place of the old one, which stays valid until {@code until} (a signing secret
+     * rotation), or null when the destination has nothing to rotate. Returns the new secret.
+     */
+    default String rotateSecret(ObjectNode config, Instant until) {
+        return null;
     }
 
     /**

@@ -32,6 +32,8 @@ public final class GenericHttps implements HttpDestination {
     private static final long MAX_BYTES = 5L * 1024 * 1024;
     private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header", "oauth2");
     private static final String SECRET_PREFIX = "whsec_";
+    private static final String PREVIOUS_SECRET = "previousSigningSecret";
+    private static final String PREVIOUS_UNTIL = "previousSigningSecretExpiresAt";
 
     @Override
     public String type() {
@@ -40,7 +42,8 @@ public final class GenericHttps implements HttpDestination {
 
     @Override
     public List<String> secretPointers() {
-        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/auth/clientSecret", "/signingSecret");
+        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/auth/clientSecret", "/signingSecret",
+                "/" + PREVIOUS_SECRET);
     }
 
     /** The signing secret only signs: it stays when the URL changes. */
@@ -64,8 +67,24 @@ public final class GenericHttps implements HttpDestination {
     }
 
     @Override
+    public Set<String> readOnlyMembers() {
+        return Set.of("signingSecret", PREVIOUS_SECRET, PREVIOUS_UNTIL);
+    }
+
+    /** The old secret keeps signing too (a second signature) until {@code until}, so receivers can switch over. */
+    @Override
+    public String rotateSecret(ObjectNode config, Instant until) {
+        config.put(PREVIOUS_SECRET, config.path("signingSecret").asText());
+        config.put(PREVIOUS_UNTIL, Timestamps.iso(until));
+        String fresh = generate().get("signingSecret");
+        config.put("signingSecret", fresh);
+        return fresh;
+    }
+
+    @Override
     public List<String> check(ObjectNode config, ConfigChecks checks) {
-        checks.unknownMembers(config, Set.of("url", "format", "source", "auth", "signingSecret"), "");
+        checks.unknownMembers(config, Set.of("url", "format", "source", "auth", "signingSecret", PREVIOUS_SECRET,
+                PREVIOUS_UNTIL), "");
         List<String> missing = new ArrayList<>();
         if (checks.url(config, "url") == null) {
             missing.add("url");
@@ -135,8 +154,7 @@ public final class GenericHttps implements HttpDestination {
                 header("Content-Type", ndjson ? "application/x-ndjson" : "application/json"),
                 header("webhook-id", id),
                 header("webhook-timestamp", timestamp),
-                header("webhook-signature", "v1," + sign(target.text("signingSecret", ""), id, timestamp,
-                        entries.body()))));
+                header("webhook-signature", signatures(target, id, timestamp, entries.body()))));
         JsonNode auth = target.config().path("auth");
         switch (auth.path("type").asText("none")) {
             case "bearer" -> headers.add(header("Authorization", "Bearer " + auth.path("token").asText()));
@@ -181,6 +199,17 @@ public final class GenericHttps implements HttpDestination {
         }
         return new ClientCredentials.Grant(URI.create(auth.path("tokenUrl").asText()), auth.path("clientId").asText(),
                 auth.path("clientSecret").asText(), parameters);
+    }
+
+    /** {@code v1,<signature>}, and during a rotation's overlap the old secret's too, space-separated. */
+    private static String signatures(DeliveryTarget target, String id, String timestamp, byte[] body) {
+        String signatures = "v1," + sign(target.text("signingSecret", ""), id, timestamp, body);
+        String previous = target.text(PREVIOUS_SECRET, null);
+        String until = target.text(PREVIOUS_UNTIL, null);
+        if (previous != null && until != null && Instant.now().isBefore(Instant.parse(until))) {
+            signatures += " v1," + sign(previous, id, timestamp, body);
+        }
+        return signatures;
     }
 
     static String sign(String secret, String id, String timestamp, byte[] body) {
