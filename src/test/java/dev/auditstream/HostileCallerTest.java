@@ -271,6 +271,8 @@ class HostileCallerTest {
         api(calls, "GET", "/log_streams/{id}/deliveries", () -> "/log_streams/" + sweptStream + "/deliveries", null);
         api(calls, "GET", "/log_streams/{id}/state_changes", () -> "/log_streams/" + sweptStream + "/state_changes", null);
         api(calls, "GET", "/log_streams/{id}/setup", () -> "/log_streams/" + sweptStream + "/setup", null);
+        api(calls, "POST", "/log_streams/test", () -> "/log_streams/test", stream);
+        portal(calls, "POST", "/portal/api/streams/test", () -> "/portal/api/streams/test", stream);
         api(calls, "POST", "/log_streams/{id}/signing_secret/rotate",
                 () -> "/log_streams/" + sweptStream + "/signing_secret/rotate", "{}");
 

@@ -33,6 +33,7 @@ class StreamDeliveryTest {
     private static final String TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     private static final String PUBLISHER = "11111111-2222-3333-4444-555555555555";
     private static final String NO_ROLE = "66666666-7777-8888-9999-000000000000";
+    private static final String WEBHOOK_CLIENT = "webhook-client";
     private static final String CLIENT_SECRET = "Q~sentinel.client-secret_value";
     private static final String DCR = "dcr-0123456789abcdef0123456789abcdef";
     private static final String SENTINEL_STREAM = "Custom-AuditStream_CL";
@@ -48,7 +49,8 @@ class StreamDeliveryTest {
     @BeforeAll
     static void start() throws Exception {
         datadog = DatadogIntake.start(DD_KEY);
-        entra = EntraTokenEndpoint.start(TENANT, Map.of(PUBLISHER, CLIENT_SECRET, NO_ROLE, CLIENT_SECRET));
+        entra = EntraTokenEndpoint.start(TENANT, Map.of(PUBLISHER, CLIENT_SECRET, NO_ROLE, CLIENT_SECRET,
+                WEBHOOK_CLIENT, CLIENT_SECRET));
         sentinel = LogsIngestion.start(entra, DCR, SENTINEL_STREAM, Set.copyOf(COLUMNS), Set.of(PUBLISHER));
         service = RunningService.start(RunningService.newDataDir("delivery"), Map.of(
                 "auditstream.allow-private-destinations", "true",
@@ -389,7 +391,7 @@ class StreamDeliveryTest {
     void oauth2WebhooksGetATokenRenewItOnceWhenRefusedThenGoInvalid() throws Exception {
         String org = service.createOrganization("OAuth2 Org");
         String auth = "\"auth\":{\"type\":\"oauth2\",\"tokenUrl\":\"" + entra.baseUrl() + "/" + TENANT
-                + "/oauth2/v2.0/token\",\"clientId\":\"" + NO_ROLE + "\",\"clientSecret\":\"" + CLIENT_SECRET
+                + "/oauth2/v2.0/token\",\"clientId\":\"" + WEBHOOK_CLIENT + "\",\"clientSecret\":\"" + CLIENT_SECRET
                 + "\",\"scope\":\"api://siem/.default\"}";
         JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"," + auth + "}");
         String id = stream.get("id").asText();
@@ -399,7 +401,7 @@ class StreamDeliveryTest {
             streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"," + auth + "}}");
             List<String> sent = new java.util.ArrayList<>(streams.send(org, "oauth", 2));
             webhook.awaitEvents(2, WAIT);
-            entra.revokeAll();
+            entra.revokeTokensOf(WEBHOOK_CLIENT);
             sent.addAll(streams.send(org, "oauth.after", 2));
 
             assertThat(actions(webhook.awaitEvents(4, WAIT))).containsExactlyElementsOf(sent);
@@ -452,6 +454,33 @@ class StreamDeliveryTest {
                             "{\"config\":{\"previousSigningSecretExpiresAt\":\"2999-01-01T00:00:00.000Z\"}}")));
             assertThat(refused.statusCode()).isEqualTo(422);
         }
+    }
+
+    @Test
+    void anUnsavedConfigIsTestedWithoutStoringAnything() throws Exception {
+        String org = service.createOrganization("Unsaved Test Org");
+        JsonNode ok = TestJson.read(service.post("/log_streams/test", "{\"organization_id\":\"" + org
+                + "\",\"type\":\"MicrosoftSentinel\",\"config\":" + sentinelConfig(PUBLISHER, CLIENT_SECRET) + "}").body());
+        assertThat(ok.toString()).isEqualTo("{\"success\":true,\"state\":\"active\",\"http_status\":204}");
+        assertThat(sentinel.events()).anySatisfy(record -> {
+            assertThat(record.get("OrganizationId").asText()).isEqualTo(org);
+            assertThat(record.get("Action").asText()).isEqualTo("auditstream.test_event");
+        });
+
+        var refused = service.post("/log_streams/test", "{\"organization_id\":\"" + org
+                + "\",\"type\":\"Datadog\",\"config\":{\"apiKey\":\"not-the-key-unsaved\"}}");
+        assertThat(refused.statusCode()).isEqualTo(200);
+        JsonNode answer = TestJson.read(refused.body());
+        assertThat(answer.get("success").asBoolean()).isFalse();
+        assertThat(answer.get("state").asText()).isEqualTo("invalid");
+        assertThat(answer.get("http_status").asInt()).isEqualTo(403);
+        assertThat(refused.body()).doesNotContain("not-the-key-unsaved");
+
+        var incomplete = service.post("/log_streams/test", "{\"organization_id\":\"" + org
+                + "\",\"type\":\"Datadog\",\"config\":{}}");
+        assertThat(incomplete.statusCode()).isEqualTo(422);
+        assertThat(incomplete.body()).contains("config.apiKey");
+        assertThat(TestJson.read(service.get("/log_streams?organization_id=" + org).body()).get("data")).isEmpty();
     }
 
     private static String sentinelConfig(String clientId, String secret) {

@@ -167,13 +167,23 @@ public final class MicrosoftSentinel implements HttpDestination {
      * assignments are the customer's to fix, with what to do; a rule or stream that does not exist too.
      */
     @Override
+    public Failure classify(DeliveryTarget target, int status, String body, long retryAfterSeconds) {
+        // a refused token is dropped and a new one asked for once, as for OAuth2 webhooks
+        if (status == 401 && !tokens.refused(grant(target))) {
+            return new Failure(Failure.Kind.RETRY, status, "Azure Monitor refused the app's token; a new one is"
+                    + " requested.", 0, 0);
+        }
+        return classify(status, body, retryAfterSeconds);
+    }
+
+    @Override
     public Failure classify(int status, String body, long retryAfterSeconds) {
         JsonNode error = parse(body).path("error");
         String code = error.path("code").asText("");
         String said = "HTTP " + status + (code.isEmpty() ? "" : " " + code) + ": "
                 + ConfigChecks.abbreviate(error.path("message").asText(body));
         return switch (status) {
-            case 401 -> new Failure(Failure.Kind.INVALID, status, "Azure Monitor refused the app's token (" + said
+            case 401 -> new Failure(Failure.Kind.INVALID, status, "Azure Monitor refused a new token of the app (" + said
                     + "). Check that cloud matches the data collection endpoint's cloud and that the app registration"
                     + " belongs to tenantId.", 0, 0);
             case 403 -> new Failure(Failure.Kind.INVALID, status, "The app registration may not send to this data"

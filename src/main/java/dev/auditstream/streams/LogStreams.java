@@ -26,6 +26,7 @@ import dev.auditstream.api.ApiException;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Validation;
 import dev.auditstream.destinations.ConfigChecks;
+import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Destination;
 import dev.auditstream.destinations.Destinations;
 import dev.auditstream.organizations.Organizations;
@@ -65,27 +66,15 @@ public final class LogStreams {
 
     /** Route step for POST /log_streams: the created stream, with a GenericHttps signing secret shown this once. */
     public String create(byte[] body) throws SQLException {
-        ObjectNode request = Json.object(body);
-        Validation errors = new Validation();
-        errors.unknownFields(request, CREATE_FIELDS, "");
-        String organizationId = errors.requiredString(request, "organization_id", "organization_id");
-        String type = errors.requiredString(request, "type", "type");
-        if (type != null && !destinations.knows(type)) {
-            errors.add("type", "invalid", "type must be one of " + destinations.types() + ".");
-        }
-        String name = errors.optionalString(request, "name", "name");
-        ObjectNode config = object(request.get("config"), "config", errors);
-        ObjectNode filters = filters(request.get("filters"), errors);
-        if (type == null || !destinations.knows(type)) {
-            errors.throwIfAny();
-        }
+        Draft draft = draft(body);
+        String organizationId = draft.organizationId();
+        String type = draft.type();
+        String name = draft.name();
+        ObjectNode config = draft.config();
+        ObjectNode filters = draft.filters();
         Destination destination = destinations.get(type);
-        readOnly(config, destination, errors);
-        Map<String, String> generated = destination.generate();
-        generated.forEach(config::put);
-        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
-        errors.throwIfAny();
-        organizations.requireExisting(organizationId);
+        Map<String, String> generated = draft.generated();
+        List<String> missing = draft.missing();
 
         String id = "als_" + UlidCreator.getMonotonicUlid();
         byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organizationId);
@@ -112,6 +101,53 @@ public final class LogStreams {
         ObjectNode created = Json.object(json(id, organizationId).getBytes(StandardCharsets.UTF_8));
         generated.forEach(((ObjectNode) created.get("config"))::put);
         return Json.write(created);
+    }
+
+    /** A stream as a create request describes it, checked; its organization exists. */
+    private record Draft(String organizationId, String type, String name, ObjectNode config, ObjectNode filters,
+                         Map<String, String> generated, List<String> missing) {
+    }
+
+    private Draft draft(byte[] body) throws SQLException {
+        ObjectNode request = Json.object(body);
+        Validation errors = new Validation();
+        errors.unknownFields(request, CREATE_FIELDS, "");
+        String organizationId = errors.requiredString(request, "organization_id", "organization_id");
+        String type = errors.requiredString(request, "type", "type");
+        if (type != null && !destinations.knows(type)) {
+            errors.add("type", "invalid", "type must be one of " + destinations.types() + ".");
+        }
+        String name = errors.optionalString(request, "name", "name");
+        ObjectNode config = object(request.get("config"), "config", errors);
+        ObjectNode filters = filters(request.get("filters"), errors);
+        if (type == null || !destinations.knows(type)) {
+            errors.throwIfAny();
+        }
+        Destination destination = destinations.get(type);
+        readOnly(config, destination, errors);
+        Map<String, String> generated = destination.generate();
+        generated.forEach(config::put);
+        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
+        errors.throwIfAny();
+        organizations.requireExisting(organizationId);
+        return new Draft(organizationId, type, name, config, filters, generated, missing);
+    }
+
+    /**
+     * Route step for POST /log_streams/test: the destination of a stream not saved (nothing is stored), under the
+     * organization's one test id; its config version follows the config, so a per-stream client is built afresh when
+     * the config changes (and there is at most one per organization).
+     */
+    public DeliveryTarget unsavedTarget(byte[] body) throws SQLException {
+        Draft draft = draft(body);
+        if (!draft.missing().isEmpty()) {
+            Validation errors = new Validation();
+            draft.missing().forEach(member -> errors.add("config." + member, "required",
+                    "config." + member + " is required to send a test event."));
+            errors.throwIfAny();
+        }
+        return new DeliveryTarget("als_test_" + draft.organizationId(), draft.organizationId(), draft.type(),
+                draft.config(), draft.config().hashCode());
     }
 
     /**

@@ -44,9 +44,9 @@ public final class EntraTokenEndpoint extends LoopbackReceiver {
         return token == null ? null : issued.get(token);
     }
 
-    /** Revokes every token issued so far: resources refuse them from now on. */
-    public void revokeAll() {
-        issued.clear();
+    /** Revokes every token issued to the app so far: resources refuse them from now on. */
+    public void revokeTokensOf(String clientId) {
+        issued.values().removeIf(token -> token.clientId().equals(clientId));
     }
 
     @Override
