@@ -193,8 +193,7 @@ public final class LogStreams {
             Map<String, Object> row = lockedRow(c, id, organizationId);
             String organization = (String) row.get("organization_id");
             Destination destination = destinations.get((String) row.get("type"));
-            ObjectNode config = secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
-                    (byte[]) row.get("secrets"), id, organization);
+            ObjectNode config = revealedConfig(row, id);
             if (configPatch != null) {
                 readOnly(configPatch, destination, errors);
                 String url = config.path(destination.urlMember()).asText(null);
@@ -266,8 +265,7 @@ public final class LogStreams {
             Map<String, Object> row = lockedRow(c, id, organizationId);
             String organization = (String) row.get("organization_id");
             Destination destination = destinations.get((String) row.get("type"));
-            ObjectNode config = secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
-                    (byte[]) row.get("secrets"), id, organization);
+            ObjectNode config = revealedConfig(row, id);
             String fresh = destination.rotateSecret(config, Instant.now().plus(signingSecretOverlap));
             if (fresh == null) {
                 throw ApiException.notFound("Signing secret of a " + row.get("type") + " stream", id);
@@ -356,6 +354,12 @@ public final class LogStreams {
                 return rs.getString(1);
             }
         }
+    }
+
+    /** A locked row's config with its secrets in clear. */
+    private ObjectNode revealedConfig(Map<String, Object> row, String id) {
+        return secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
+                (byte[]) row.get("secrets"), id, (String) row.get("organization_id"));
     }
 
     /** The stream's row, locked, or 404 — also when it belongs to another organization than the one named. */
