@@ -483,6 +483,26 @@ class StreamDeliveryTest {
         assertThat(TestJson.read(service.get("/log_streams?organization_id=" + org).body()).get("data")).isEmpty();
     }
 
+    @Test
+    void sentinelConfigIsCheckedMemberByMember() throws Exception {
+        String org = service.createOrganization("Sentinel Config Org");
+        var refused = service.post("/log_streams", "{\"organization_id\":\"" + org + "\",\"type\":\"MicrosoftSentinel\","
+                + "\"config\":{\"tenantId\":\"../common\",\"clientId\":\"abc\",\"clientSecret\":\"s\","
+                + "\"dataCollectionEndpoint\":\"https://dce.example.com/?x=1\",\"dcrImmutableId\":\"dcr-xyz\","
+                + "\"streamName\":\"AuditStream\",\"cloud\":\"Mars\"}}");
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(TestJson.read(refused.body()).get("errors").findValuesAsText("field")).containsExactlyInAnyOrder(
+                "config.tenantId", "config.clientId", "config.dataCollectionEndpoint", "config.dcrImmutableId",
+                "config.streamName", "config.cloud");
+        var notAUrl = service.post("/log_streams", "{\"organization_id\":\"" + org + "\",\"type\":\"MicrosoftSentinel\","
+                + "\"config\":{\"dataCollectionEndpoint\":\"https://dce example\"}}");
+        assertThat(notAUrl.statusCode()).isEqualTo(422);
+        JsonNode incomplete = streams.create(org, "MicrosoftSentinel", "{\"tenantId\":\"contoso.onmicrosoft.com\"}");
+        assertThat(incomplete.get("state").asText()).isEqualTo("inactive");
+        assertThat(incomplete.get("state_reason").asText()).isEqualTo("Configuration incomplete: missing clientId,"
+                + " clientSecret, dataCollectionEndpoint, dcrImmutableId, streamName.");
+    }
+
     private static String sentinelConfig(String clientId, String secret) {
         return "{\"tenantId\":\"" + TENANT + "\",\"clientId\":\"" + clientId + "\",\"clientSecret\":\"" + secret
                 + "\",\"dataCollectionEndpoint\":\"" + sentinel.baseUrl() + "\",\"dcrImmutableId\":\"" + DCR

@@ -4,6 +4,7 @@ import static dev.auditstream.outbound.OutboundRequest.header;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -94,7 +95,7 @@ public final class MicrosoftSentinel implements HttpDestination {
                 "the app registration's application (client) ID, a GUID"));
         given(missing, "clientSecret", checks.string(config, "clientSecret", "clientSecret"));
         String endpoint = checks.url(config, "dataCollectionEndpoint");
-        if (endpoint != null && (URI.create(endpoint).getRawQuery() != null || URI.create(endpoint).getRawFragment() != null)) {
+        if (endpoint != null && hasQuery(endpoint)) {
             checks.add("dataCollectionEndpoint", "invalid_url",
                     "config.dataCollectionEndpoint is the endpoint's logs ingestion URL, without a query.");
         }
@@ -105,6 +106,16 @@ public final class MicrosoftSentinel implements HttpDestination {
                 "the rule's input stream, Custom- and letters, digits or underscores"));
         checks.oneOf(config, "cloud", "cloud", CLOUDS.keySet());
         return missing;
+    }
+
+    /** A query or fragment (the URL check itself reports a URL that does not parse). */
+    private static boolean hasQuery(String url) {
+        try {
+            URI uri = new URI(url);
+            return uri.getRawQuery() != null || uri.getRawFragment() != null;
+        } catch (URISyntaxException notAUrl) {
+            return false;
+        }
     }
 
     private static void given(List<String> missing, String member, String value) {
