@@ -337,7 +337,8 @@ async function detailView(id) {
   justCreated = null;
   const stream = created ?? await api('GET', `/streams/${encodeURIComponent(id)}`);
   const dest = destination(stream.type);
-  const setup = stream.type === 'S3' ? await s3Setup(stream) : null;
+  const setup = stream.type === 'S3' ? await s3Setup(stream)
+    : stream.type === 'MicrosoftSentinel' ? await sentinelSetup(stream) : null;
   document.title = `${titleOf(stream)} · ${session.organization.name}`;
   const card = streamCard(stream, true);
   return h('div', {},
@@ -345,7 +346,8 @@ async function detailView(id) {
     heading(titleOf(stream)),
     h('p', { class: 'lead' }, `${dest.label} · ${dest.target(stream.config)}`),
     created ? [createdCallout(created), setup, card] : [card, setup],
-    settings(stream));
+    settings(stream),
+    stream.type === 'GenericHttps' ? rotation(stream) : null);
 }
 
 /** Right after saving: the secret shown this once, and what to do next. */
@@ -416,6 +418,58 @@ async function s3Setup(stream) {
           '. Paste this policy: it allows writing objects to your bucket path and nothing else.'),
         codeBlock(json(setup.permissions_policy), 'permissions policy')),
       h('li', {}, h('p', {}, 'Send a test event: it writes one object to the bucket.'))));
+}
+
+async function sentinelSetup(stream) {
+  let setup;
+  try {
+    setup = await api('GET', `/streams/${encodeURIComponent(stream.id)}/setup`);
+  } catch (error) {
+    if (error.status === 401) throw error;
+    return h('section', { class: 'panel panel-error' }, h('h3', {}, 'Set up the table in Azure'),
+      h('p', {}, `The table schema and rule to paste into Azure could not be loaded: ${error.message}`));
+  }
+  const json = (value) => JSON.stringify(value, null, 2);
+  return h('section', { class: 'panel', testid: 'sentinel-setup' },
+    h('h3', {}, 'Set up the table in Azure'),
+    h('ol', { class: 'steps' },
+      h('li', {},
+        h('p', {}, 'Create the custom table ', h('code', {}, setup.table_name), ' in your Sentinel workspace with these '
+          + 'columns (the body of the Log Analytics tables API, or the schema in the portal’s wizard).'),
+        codeBlock(json(setup.table), 'table schema')),
+      h('li', {},
+        h('p', {}, 'Create the data collection rule from this JSON (fill in the three values in angle brackets), then '
+          + 'copy its immutable ID into this stream’s settings if it differs.'),
+        codeBlock(json(setup.data_collection_rule), 'data collection rule')),
+      h('li', {}, h('p', {}, 'Give the app registration the ', h('strong', {}, setup.role),
+        ' role on the rule, then send a test event.'))));
+}
+
+/** A new signing secret, shown once; the old one keeps signing alongside it for the overlap. */
+function rotation(stream) {
+  const result = h('div', { 'aria-live': 'polite' });
+  const button = h('button', {
+    type: 'button',
+    class: 'button',
+    testid: 'rotate-secret',
+    onclick: () => busy(button, 'Rotating…', async () => {
+      const { signingSecret } = await api('POST', `/streams/${encodeURIComponent(stream.id)}/signing_secret/rotate`);
+      button.disabled = false;
+      button.textContent = 'Rotate signing secret';
+      result.replaceChildren(
+        h('p', {}, 'Your new signing secret. ', h('strong', {}, 'Copy it now: it will not be shown again.'),
+          ' For the next 24 hours every request carries a signature by the old secret and one by the new, so '
+          + 'your endpoint can switch over at any time in between.'),
+        h('div', { class: 'secret' }, h('code', { testid: 'new-signing-secret' }, signingSecret),
+          copyButton(signingSecret, 'signing secret')));
+      announce('A new signing secret was made. Copy it now.');
+    }),
+  }, 'Rotate signing secret');
+  return h('section', { class: 'panel' },
+    h('h3', {}, 'Signing secret'),
+    h('p', {}, 'Rotate the secret your endpoint verifies ', h('code', {}, 'webhook-signature'), ' with, without '
+      + 'downtime.'),
+    button, result);
 }
 
 /** The stream's settings as saved; secrets only masked. */

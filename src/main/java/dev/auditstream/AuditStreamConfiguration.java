@@ -1,6 +1,7 @@
 package dev.auditstream;
 
 import java.net.URI;
+import java.time.Clock;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -25,10 +26,12 @@ import dev.auditstream.crypto.SecretBox;
 import dev.auditstream.crypto.SignedLinks;
 import dev.auditstream.db.Database;
 import dev.auditstream.db.Pages;
+import dev.auditstream.destinations.ClientCredentials;
 import dev.auditstream.destinations.Datadog;
 import dev.auditstream.destinations.Destinations;
 import dev.auditstream.destinations.GenericHttps;
 import dev.auditstream.destinations.GoogleCloudStorage;
+import dev.auditstream.destinations.MicrosoftSentinel;
 import dev.auditstream.destinations.S3;
 import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventLog;
@@ -130,11 +133,13 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.integer("auditstream.outbound.max-connections")));
         context.addService(outboundHttp, true, true);
         registry.bind("outboundHttp", outboundHttp);
+        ClientCredentials tokens = new ClientCredentials(outboundHttp, Clock.systemUTC());
         Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
-                new GenericHttps(),
+                new GenericHttps(tokens),
+                new MicrosoftSentinel(tokens, entraAuthority(settings, guard)),
                 new S3(context, new S3.Settings(
                         settings.optional("auditstream.aws.principal-arn").orElse(null),
                         settings.flag("auditstream.s3.assume-role"),
@@ -173,7 +178,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
                 registry.lookupByNameAndType("organizations", Organizations.class), states,
-                settings.integer("auditstream.streams.max-per-organization")));
+                settings.integer("auditstream.streams.max-per-organization"),
+                settings.duration("auditstream.streams.signing-secret-overlap")));
         registry.bind("streamWorkers", workers);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
@@ -187,6 +193,15 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));
+    }
+
+    /** The operator's Entra authority, or null for each cloud's own; plain http only where private destinations are. */
+    private static String entraAuthority(Settings settings, AddressGuard guard) {
+        String authority = settings.optional("auditstream.entra.authority-url").orElse(null);
+        if (authority != null && !authority.startsWith("https://") && !(guard.allowPrivate() && authority.startsWith("http://"))) {
+            throw new IllegalStateException("auditstream.entra.authority-url must be an https URL");
+        }
+        return authority;
     }
 
     /** The registry camel-micrometer-prometheus serves on /observe/metrics (it may have bound it already). */

@@ -271,6 +271,10 @@ class HostileCallerTest {
         api(calls, "GET", "/log_streams/{id}/deliveries", () -> "/log_streams/" + sweptStream + "/deliveries", null);
         api(calls, "GET", "/log_streams/{id}/state_changes", () -> "/log_streams/" + sweptStream + "/state_changes", null);
         api(calls, "GET", "/log_streams/{id}/setup", () -> "/log_streams/" + sweptStream + "/setup", null);
+        api(calls, "POST", "/log_streams/test", () -> "/log_streams/test", stream);
+        portal(calls, "POST", "/portal/api/streams/test", () -> "/portal/api/streams/test", stream);
+        api(calls, "POST", "/log_streams/{id}/signing_secret/rotate",
+                () -> "/log_streams/" + sweptStream + "/signing_secret/rotate", "{}");
 
         portal(calls, "GET", "/portal/api/session", () -> "/portal/api/session", null);
         portal(calls, "GET", "/portal/api/streams", () -> "/portal/api/streams", null);
@@ -280,6 +284,8 @@ class HostileCallerTest {
         portal(calls, "DELETE", "/portal/api/streams/{id}", () -> "/portal/api/streams/" + datadogStream(swept), null);
         portal(calls, "POST", "/portal/api/streams/{id}/test", () -> "/portal/api/streams/" + sweptStream + "/test", "{}");
         portal(calls, "GET", "/portal/api/streams/{id}/setup", () -> "/portal/api/streams/" + sweptStream + "/setup", null);
+        portal(calls, "POST", "/portal/api/streams/{id}/signing_secret/rotate",
+                () -> "/portal/api/streams/" + sweptStream + "/signing_secret/rotate", "{}");
         open(calls, "/portal/log-streams", () -> "/portal/log-streams?token=" + sweptLinkToken);
         open(calls, "/portal/assets/{file}", () -> "/portal/assets/app.js");
         open(calls, "/exports/{id}/audit_logs_export.csv", () -> sweptDownload);

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.auditstream.receivers.DatadogIntake;
+import dev.auditstream.receivers.EntraTokenEndpoint;
+import dev.auditstream.receivers.LogsIngestion;
 import dev.auditstream.receivers.LoopbackReceiver;
 import dev.auditstream.receivers.SplunkHec;
 import dev.auditstream.receivers.WebhookReceiver;
@@ -27,16 +30,31 @@ class StreamDeliveryTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String DD_KEY = "dd-api-key-0123456789abcdef";
+    private static final String TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    private static final String PUBLISHER = "11111111-2222-3333-4444-555555555555";
+    private static final String NO_ROLE = "66666666-7777-8888-9999-000000000000";
+    private static final String WEBHOOK_CLIENT = "webhook-client";
+    private static final String CLIENT_SECRET = "Q~sentinel.client-secret_value";
+    private static final String DCR = "dcr-0123456789abcdef0123456789abcdef";
+    private static final String SENTINEL_STREAM = "Custom-AuditStream_CL";
+    private static final List<String> COLUMNS = List.of("TimeGenerated", "EventId", "OrganizationId", "Action",
+            "ActorId", "ActorType", "ActorName", "Targets", "Location", "UserAgent", "Metadata");
 
     private static DatadogIntake datadog;
+    private static EntraTokenEndpoint entra;
+    private static LogsIngestion sentinel;
     private static RunningService service;
     private static StreamApi streams;
 
     @BeforeAll
     static void start() throws Exception {
         datadog = DatadogIntake.start(DD_KEY);
+        entra = EntraTokenEndpoint.start(TENANT, Map.of(PUBLISHER, CLIENT_SECRET, NO_ROLE, CLIENT_SECRET,
+                WEBHOOK_CLIENT, CLIENT_SECRET));
+        sentinel = LogsIngestion.start(entra, DCR, SENTINEL_STREAM, Set.copyOf(COLUMNS), Set.of(PUBLISHER));
         service = RunningService.start(RunningService.newDataDir("delivery"), Map.of(
                 "auditstream.allow-private-destinations", "true",
+                "auditstream.entra.authority-url", entra.baseUrl(),
                 "auditstream.datadog.intake-url", datadog.baseUrl(),
                 "auditstream.delivery.poll-interval", "100",
                 "auditstream.delivery.backoff-base", "PT0.2S",
@@ -50,6 +68,8 @@ class StreamDeliveryTest {
     static void stop() {
         service.close();
         datadog.close();
+        sentinel.close();
+        entra.close();
     }
 
     @Test
@@ -274,6 +294,231 @@ class StreamDeliveryTest {
         assertThat(refused.get("http_status").asInt()).isEqualTo(403);
         assertThat(refused.get("error").asText()).contains("Forbidden");
         assertThat(refused.toString()).doesNotContain("not-the-key-0000");
+    }
+
+    @Test
+    void sentinelGetsTheExactRecordsWithATokenFromEntra() throws Exception {
+        String org = service.createOrganization("Sentinel Org");
+        JsonNode stream = streams.create(org, "MicrosoftSentinel", sentinelConfig(PUBLISHER, CLIENT_SECRET));
+        assertThat(stream.get("state").asText()).isEqualTo("active");
+        assertThat(stream.at("/config/clientSecret").asText()).isEqualTo("••••alue");
+
+        List<String> sent = streams.send(org, "sentinel", 3);
+
+        List<JsonNode> records = awaitRecords(org, 3);
+        for (int i = 0; i < 3; i++) {
+            String eventId = TestJson.read(service.storedEvent(sent.get(i))).get("id").asText();
+            assertThat(records.get(i).toString()).isEqualTo("{\"TimeGenerated\":\"2024-01-15T10:30:00.000Z\","
+                    + "\"EventId\":\"" + eventId + "\",\"OrganizationId\":\"" + org + "\",\"Action\":\"" + sent.get(i)
+                    + "\",\"ActorId\":\"user_456\",\"ActorType\":\"user\",\"ActorName\":\"" + org + "\","
+                    + "\"Targets\":[{\"id\":\"user_123\",\"type\":\"user\"}],\"Location\":\"192.168.1.1\","
+                    + "\"UserAgent\":\"Chrome/91.0\",\"Metadata\":null}");
+        }
+        List<LoopbackReceiver.Recorded> calls = sentinel.requests().stream().filter(r -> r.status() == 204).toList();
+        assertThat(calls).isNotEmpty().allSatisfy(call -> {
+            assertThat(call.header("Content-Encoding")).isEqualTo("gzip");
+            assertThat(call.query()).isEqualTo("api-version=2023-01-01");
+            assertThat(entra.clientOf(call.header("Authorization").substring(7)).clientId()).isEqualTo(PUBLISHER);
+        });
+        // one token, cached for the following calls
+        assertThat(entra.requests()).filteredOn(r -> r.bodyText().contains(PUBLISHER) && r.status() == 200).hasSize(1);
+        assertThat(entra.requests().get(0).bodyText()).contains("scope=https%3A%2F%2Fmonitor.azure.com%2F.default");
+
+        JsonNode setup = TestJson.read(service.get("/log_streams/" + stream.get("id").asText() + "/setup").body());
+        assertThat(setup.get("table_name").asText()).isEqualTo("AuditStream_CL");
+        assertThat(setup.at("/table/properties/schema/columns").findValuesAsText("name"))
+                .containsExactlyElementsOf(COLUMNS);
+        JsonNode rule = setup.at("/data_collection_rule/properties");
+        assertThat(rule.at("/streamDeclarations/" + SENTINEL_STREAM + "/columns").findValuesAsText("name"))
+                .containsExactlyElementsOf(COLUMNS);
+        assertThat(rule.at("/dataFlows/0/outputStream").asText()).isEqualTo("Custom-AuditStream_CL");
+        assertThat(rule.at("/dataFlows/0/transformKql").asText()).isEqualTo("source");
+    }
+
+    @Test
+    void sentinelCallsStayWithinOneMegabyte() throws Exception {
+        String org = service.createOrganization("Sentinel Big Org");
+        String id = streams.create(org, "MicrosoftSentinel", sentinelConfig(PUBLISHER, CLIENT_SECRET))
+                .get("id").asText();
+        streams.patch(id, "{\"state\":\"inactive\"}");
+        StringBuilder metadata = new StringBuilder();
+        for (int k = 0; k < 50; k++) {
+            metadata.append(k == 0 ? "" : ",").append("\"key").append(k).append("\":\"").append("x".repeat(490)).append('"');
+        }
+        int count = 80;
+        for (int i = 0; i < count; i++) {
+            var response = service.post("/audit_logs/events", TestJson.event(org, "big." + i)
+                    .replace("Jon Smith", org).replace("\"context\"", "\"metadata\":{" + metadata + "},\"context\""));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        }
+        streams.patch(id, "{\"state\":\"active\"}");
+
+        List<JsonNode> records = awaitRecords(org, count);
+        assertThat(records).extracting(r -> r.get("Action").asText())
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, count).mapToObj(i -> "big." + i).toList());
+        assertThat(records.get(0).at("/Metadata/key49").asText()).hasSize(490);
+        List<LoopbackReceiver.Recorded> calls = sentinel.requests().stream()
+                .filter(r -> r.bodyText().contains(org)).toList();
+        assertThat(calls).allSatisfy(call -> {
+            assertThat(call.status()).isEqualTo(204);
+            assertThat(call.body().length).isLessThanOrEqualTo(LogsIngestion.MAX_CALL_BYTES);
+        });
+        // the backlog went in calls filled close to the limit, not one event each
+        assertThat(calls).anySatisfy(call -> assertThat(call.body().length).isGreaterThan(900_000));
+    }
+
+    @Test
+    void sentinelRefusalsMakeTheStreamInvalidWithWhatToDo() throws Exception {
+        String org = service.createOrganization("Sentinel Invalid Org");
+        String badSecret = streams.create(org, "MicrosoftSentinel", sentinelConfig(PUBLISHER, "Q~wrong-secret"))
+                .get("id").asText();
+        String noRole = streams.create(org, "MicrosoftSentinel", sentinelConfig(NO_ROLE, CLIENT_SECRET))
+                .get("id").asText();
+        streams.send(org, "refused", 1);
+
+        JsonNode secretRefused = streams.awaitStream(badSecret, inState("invalid"), WAIT);
+        assertThat(secretRefused.get("state_reason").asText())
+                .contains("HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided")
+                .contains("Check the client ID, the client secret")
+                .doesNotContain("Q~wrong-secret");
+        JsonNode roleMissing = streams.awaitStream(noRole, inState("invalid"), WAIT);
+        assertThat(roleMissing.get("state_reason").asText())
+                .contains("HTTP 403 OperationFailed")
+                .contains("Assign it the 'Monitoring Metrics Publisher' role on the rule");
+    }
+
+    @Test
+    void oauth2WebhooksGetATokenRenewItOnceWhenRefusedThenGoInvalid() throws Exception {
+        String org = service.createOrganization("OAuth2 Org");
+        String auth = "\"auth\":{\"type\":\"oauth2\",\"tokenUrl\":\"" + entra.baseUrl() + "/" + TENANT
+                + "/oauth2/v2.0/token\",\"clientId\":\"" + WEBHOOK_CLIENT + "\",\"clientSecret\":\"" + CLIENT_SECRET
+                + "\",\"scope\":\"api://siem/.default\"}";
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"," + auth + "}");
+        String id = stream.get("id").asText();
+        assertThat(streams.get(id).at("/config/auth/clientSecret").asText()).startsWith("••••");
+        try (WebhookReceiver webhook = WebhookReceiver.builder(stream.at("/config/signingSecret").asText())
+                .oauth2(entra).start()) {
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"," + auth + "}}");
+            List<String> sent = new java.util.ArrayList<>(streams.send(org, "oauth", 2));
+            webhook.awaitEvents(2, WAIT);
+            entra.revokeTokensOf(WEBHOOK_CLIENT);
+            sent.addAll(streams.send(org, "oauth.after", 2));
+
+            assertThat(actions(webhook.awaitEvents(4, WAIT))).containsExactlyElementsOf(sent);
+            assertThat(entra.requests()).filteredOn(r -> r.status() == 200
+                    && r.bodyText().contains("scope=api%3A%2F%2Fsiem%2F.default")).hasSize(2);
+
+            webhook.failAlways(401);
+            streams.send(org, "oauth.refused", 1);
+            JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+            assertThat(invalid.get("state_reason").asText()).startsWith("The endpoint refused a newly issued OAuth2 token");
+        }
+        String wrong = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\","
+                + auth.replace(CLIENT_SECRET, "Q~not-the-secret") + "}").get("id").asText();
+        streams.send(org, "oauth.wrong", 1);
+        assertThat(streams.awaitStream(wrong, inState("invalid"), WAIT).get("state_reason").asText())
+                .contains("AADSTS7000215").doesNotContain("Q~not-the-secret");
+    }
+
+    @Test
+    void aRotatedSigningSecretSignsAlongsideTheOldOneDuringTheOverlap() throws Exception {
+        String org = service.createOrganization("Rotation Org");
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
+        String id = stream.get("id").asText();
+        String old = stream.at("/config/signingSecret").asText();
+        try (WebhookReceiver webhook = WebhookReceiver.start(old)) {
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            streams.send(org, "before", 1);
+            webhook.awaitEvents(1, WAIT);
+            // the cursor moved past it (a rotation, like any change, takes the stream from a delivery in progress)
+            streams.awaitStream(id, s -> !s.get("last_synced_at").isNull(), WAIT);
+
+            var rotated = service.post("/log_streams/" + id + "/signing_secret/rotate", "{}");
+            assertThat(rotated.statusCode()).as(rotated.body()).isEqualTo(200);
+            String fresh = TestJson.read(rotated.body()).get("signingSecret").asText();
+            assertThat(fresh).startsWith("whsec_").isNotEqualTo(old);
+            JsonNode config = streams.get(id).get("config");
+            assertThat(config.get("signingSecret").asText()).startsWith("••••");
+            assertThat(config.get("previousSigningSecret").asText()).startsWith("••••");
+            assertThat(Instant.parse(config.get("previousSigningSecretExpiresAt").asText()))
+                    .isAfter(Instant.now().plus(Duration.ofHours(23)));
+
+            webhook.requireSignaturesBy(old, fresh);
+            List<String> after = streams.send(org, "after", 2);
+            assertThat(actions(webhook.awaitEvents(3, WAIT))).containsExactly("before.0", "after.0", "after.1");
+            assertThat(answeredWith(webhook, "after.1").header("webhook-signature").split(" ")).hasSize(2)
+                    .allSatisfy(signature -> assertThat(signature).startsWith("v1,"));
+            // the customer cannot set what the rotation keeps
+            var refused = service.send(java.net.http.HttpRequest.newBuilder(service.uri("/log_streams/" + id))
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"config\":{\"previousSigningSecretExpiresAt\":\"2999-01-01T00:00:00.000Z\"}}")));
+            assertThat(refused.statusCode()).isEqualTo(422);
+        }
+    }
+
+    @Test
+    void anUnsavedConfigIsTestedWithoutStoringAnything() throws Exception {
+        String org = service.createOrganization("Unsaved Test Org");
+        JsonNode ok = TestJson.read(service.post("/log_streams/test", "{\"organization_id\":\"" + org
+                + "\",\"type\":\"MicrosoftSentinel\",\"config\":" + sentinelConfig(PUBLISHER, CLIENT_SECRET) + "}").body());
+        assertThat(ok.toString()).isEqualTo("{\"success\":true,\"state\":\"active\",\"http_status\":204}");
+        assertThat(sentinel.events()).anySatisfy(record -> {
+            assertThat(record.get("OrganizationId").asText()).isEqualTo(org);
+            assertThat(record.get("Action").asText()).isEqualTo("auditstream.test_event");
+        });
+
+        var refused = service.post("/log_streams/test", "{\"organization_id\":\"" + org
+                + "\",\"type\":\"Datadog\",\"config\":{\"apiKey\":\"not-the-key-unsaved\"}}");
+        assertThat(refused.statusCode()).isEqualTo(200);
+        JsonNode answer = TestJson.read(refused.body());
+        assertThat(answer.get("success").asBoolean()).isFalse();
+        assertThat(answer.get("state").asText()).isEqualTo("invalid");
+        assertThat(answer.get("http_status").asInt()).isEqualTo(403);
+        assertThat(refused.body()).doesNotContain("not-the-key-unsaved");
+
+        var incomplete = service.post("/log_streams/test", "{\"organization_id\":\"" + org
+                + "\",\"type\":\"Datadog\",\"config\":{}}");
+        assertThat(incomplete.statusCode()).isEqualTo(422);
+        assertThat(incomplete.body()).contains("config.apiKey");
+        assertThat(TestJson.read(service.get("/log_streams?organization_id=" + org).body()).get("data")).isEmpty();
+    }
+
+    @Test
+    void sentinelConfigIsCheckedMemberByMember() throws Exception {
+        String org = service.createOrganization("Sentinel Config Org");
+        var refused = service.post("/log_streams", "{\"organization_id\":\"" + org + "\",\"type\":\"MicrosoftSentinel\","
+                + "\"config\":{\"tenantId\":\"../common\",\"clientId\":\"abc\",\"clientSecret\":\"s\","
+                + "\"dataCollectionEndpoint\":\"https://dce.example.com/?x=1\",\"dcrImmutableId\":\"dcr-xyz\","
+                + "\"streamName\":\"AuditStream\",\"cloud\":\"Mars\"}}");
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(TestJson.read(refused.body()).get("errors").findValuesAsText("field")).containsExactlyInAnyOrder(
+                "config.tenantId", "config.clientId", "config.dataCollectionEndpoint", "config.dcrImmutableId",
+                "config.streamName", "config.cloud");
+        var notAUrl = service.post("/log_streams", "{\"organization_id\":\"" + org + "\",\"type\":\"MicrosoftSentinel\","
+                + "\"config\":{\"dataCollectionEndpoint\":\"https://dce example\"}}");
+        assertThat(notAUrl.statusCode()).isEqualTo(422);
+        JsonNode incomplete = streams.create(org, "MicrosoftSentinel", "{\"tenantId\":\"contoso.onmicrosoft.com\"}");
+        assertThat(incomplete.get("state").asText()).isEqualTo("inactive");
+        assertThat(incomplete.get("state_reason").asText()).isEqualTo("Configuration incomplete: missing clientId,"
+                + " clientSecret, dataCollectionEndpoint, dcrImmutableId, streamName.");
+    }
+
+    private static String sentinelConfig(String clientId, String secret) {
+        return "{\"tenantId\":\"" + TENANT + "\",\"clientId\":\"" + clientId + "\",\"clientSecret\":\"" + secret
+                + "\",\"dataCollectionEndpoint\":\"" + sentinel.baseUrl() + "\",\"dcrImmutableId\":\"" + DCR
+                + "\",\"streamName\":\"" + SENTINEL_STREAM + "\"}";
+    }
+
+    /** The records of the organization's events, waiting until there are {@code count}. */
+    private static List<JsonNode> awaitRecords(String org, int count) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<JsonNode> records = List.of();
+        while (records.size() < count && System.nanoTime() < deadline) {
+            records = sentinel.events().stream().filter(r -> org.equals(r.get("OrganizationId").asText())).toList();
+            Thread.sleep(50);
+        }
+        assertThat(records).hasSize(count);
+        return records;
     }
 
     private static List<JsonNode> entriesFor(DatadogIntake intake, String org) {

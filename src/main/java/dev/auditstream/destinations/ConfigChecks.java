@@ -3,6 +3,7 @@ package dev.auditstream.destinations;
 import java.net.URISyntaxException;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -46,17 +47,22 @@ public final class ConfigChecks {
     }
 
     /** An optional URL member: a destination this service may send to (see {@link AddressGuard#checkUrl}). */
-    public String url(ObjectNode config, String member) {
-        String value = string(config, member, member);
+    public String url(JsonNode config, String member) {
+        return url(config, member, member);
+    }
+
+    /** {@link #url(JsonNode, String)} of a nested member, reported as {@code config.<field>}. */
+    public String url(JsonNode config, String member, String field) {
+        String value = string(config, member, field);
         if (value == null) {
             return null;
         }
         try {
             guard.checkUrl(value);
         } catch (URISyntaxException e) {
-            errors.add("config." + member, "invalid_url", "config." + member + " is not a URL.");
+            errors.add("config." + field, "invalid_url", "config." + field + " is not a URL.");
         } catch (UnsafeDestinationException e) {
-            errors.add("config." + member, "unsafe_url", e.getMessage());
+            errors.add("config." + field, "unsafe_url", e.getMessage());
         }
         return value;
     }
@@ -69,6 +75,11 @@ public final class ConfigChecks {
     /** An optional string member that is sent encoded (a basic-auth password). */
     public String encodedHeaderValue(JsonNode config, String member, String field) {
         return checked(config, member, field, HeaderRules::encodedValueProblem);
+    }
+
+    /** An optional string member matching {@code pattern}, which {@code what} describes to the caller. */
+    public String matching(JsonNode config, String member, String field, Pattern pattern, String what) {
+        return checked(config, member, field, value -> pattern.matcher(value).matches() ? null : "must be " + what);
     }
 
     /** An optional custom header name. */

@@ -1,8 +1,11 @@
 package dev.auditstream.destinations;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -18,8 +21,13 @@ public interface Destination {
     /** JSON pointers of the config members that are secrets: encrypted at rest, masked in every response. */
     List<String> secretPointers();
 
+    /** The config member naming where events go; see {@link #credentialsSentToUrl}. */
+    default String urlMember() {
+        return "url";
+    }
+
     /**
-     * JSON pointers of the secrets sent to the config's {@code url}: a change of the URL drops them unless the change
+     * JSON pointers of the secrets sent to (or whose tokens go to) the config's {@link #urlMember()}: a change of the URL drops them unless the change
      * gives them again. Empty where the service chooses where events go.
      */
     default List<String> credentialsSentToUrl() {
@@ -38,5 +46,26 @@ public interface Destination {
      */
     default Map<String, String> generate() {
         return Map.of();
+    }
+
+    /** Members only the service sets: the generated ones, and what a rotation of them keeps. */
+    default Set<String> readOnlyMembers() {
+        return generate().keySet();
+    }
+
+    /**
+     * A new generated secret in place of the old one, which stays valid until {@code until} (a signing secret
+     * rotation), or null when the destination has nothing to rotate. Returns the new secret.
+     */
+    default String rotateSecret(ObjectNode config, Instant until) {
+        return null;
+    }
+
+    /**
+     * What the customer sets up on the destination's side for this config (policies, schemas to paste), or null
+     * when there is nothing to paste.
+     */
+    default ObjectNode setup(JsonNode config) {
+        return null;
     }
 }

@@ -1,5 +1,6 @@
 package dev.auditstream.destinations;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -110,7 +111,7 @@ public final class Destinations {
      * variable {@code request}; and the variables {@code sentCount} and {@code advanceXid}/{@code advanceSeq} (the
      * cursor once it is accepted).
      */
-    public void prepare(Exchange exchange) {
+    public void prepare(Exchange exchange) throws IOException, DestinationFailure {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         Batch batch = exchange.getVariable("batch", Batch.class);
         Outbound outbound = http(target.type()).prepare(target, batch.events());

@@ -2,6 +2,7 @@ package dev.auditstream.destinations;
 
 import static dev.auditstream.outbound.OutboundRequest.header;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -29,8 +30,10 @@ public final class GenericHttps implements HttpDestination {
 
     private static final int MAX_ENTRIES = 1000;
     private static final long MAX_BYTES = 5L * 1024 * 1024;
-    private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header");
+    private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header", "oauth2");
     private static final String SECRET_PREFIX = "whsec_";
+    private static final String PREVIOUS_SECRET = "previousSigningSecret";
+    private static final String PREVIOUS_UNTIL = "previousSigningSecretExpiresAt";
 
     @Override
     public String type() {
@@ -39,13 +42,20 @@ public final class GenericHttps implements HttpDestination {
 
     @Override
     public List<String> secretPointers() {
-        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/signingSecret");
+        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/auth/clientSecret", "/signingSecret",
+                "/" + PREVIOUS_SECRET);
     }
 
     /** The signing secret only signs: it stays when the URL changes. */
     @Override
     public List<String> credentialsSentToUrl() {
-        return List.of("/auth/token", "/auth/password", "/auth/headerValue");
+        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/auth/clientSecret");
+    }
+
+    private final ClientCredentials tokens;
+
+    public GenericHttps(ClientCredentials tokens) {
+        this.tokens = tokens;
     }
 
     /** A new signing secret, given to the customer once when the stream is created. */
@@ -57,8 +67,24 @@ public final class GenericHttps implements HttpDestination {
     }
 
     @Override
+    public Set<String> readOnlyMembers() {
+        return Set.of("signingSecret", PREVIOUS_SECRET, PREVIOUS_UNTIL);
+    }
+
+    /** The old secret keeps signing too (a second signature) until {@code until}, so receivers can switch over. */
+    @Override
+    public String rotateSecret(ObjectNode config, Instant until) {
+        config.put(PREVIOUS_SECRET, config.path("signingSecret").asText());
+        config.put(PREVIOUS_UNTIL, Timestamps.iso(until));
+        String fresh = generate().get("signingSecret");
+        config.put("signingSecret", fresh);
+        return fresh;
+    }
+
+    @Override
     public List<String> check(ObjectNode config, ConfigChecks checks) {
-        checks.unknownMembers(config, Set.of("url", "format", "source", "auth", "signingSecret"), "");
+        checks.unknownMembers(config, Set.of("url", "format", "source", "auth", "signingSecret", PREVIOUS_SECRET,
+                PREVIOUS_UNTIL), "");
         List<String> missing = new ArrayList<>();
         if (checks.url(config, "url") == null) {
             missing.add("url");
@@ -71,13 +97,14 @@ public final class GenericHttps implements HttpDestination {
                 checks.add("auth", "invalid_type", "config.auth must be an object.");
                 return missing;
             }
-            checks.unknownMembers(auth, Set.of("type", "token", "username", "password", "headerName", "headerValue"),
-                    "auth.");
+            checks.unknownMembers(auth, Set.of("type", "token", "username", "password", "headerName", "headerValue",
+                    "tokenUrl", "clientId", "clientSecret", "scope", "audience"), "auth.");
             String type = checks.oneOf(auth, "type", "auth.type", AUTH_TYPES);
             List<String> needed = switch (type == null ? "none" : type) {
                 case "bearer" -> List.of("token");
                 case "basic" -> List.of("username", "password");
                 case "header" -> List.of("headerName", "headerValue");
+                case "oauth2" -> List.of("tokenUrl", "clientId", "clientSecret");
                 default -> List.of();
             };
             Map<String, String> given = new LinkedHashMap<>();
@@ -86,6 +113,11 @@ public final class GenericHttps implements HttpDestination {
             given.put("password", checks.encodedHeaderValue(auth, "password", "auth.password"));
             given.put("headerName", checks.headerName(auth, "headerName", "auth.headerName"));
             given.put("headerValue", checks.headerValue(auth, "headerValue", "auth.headerValue"));
+            given.put("tokenUrl", checks.url(auth, "tokenUrl", "auth.tokenUrl"));
+            given.put("clientId", checks.string(auth, "clientId", "auth.clientId"));
+            given.put("clientSecret", checks.string(auth, "clientSecret", "auth.clientSecret"));
+            checks.string(auth, "scope", "auth.scope");
+            checks.string(auth, "audience", "auth.audience");
             given.forEach((member, value) -> {
                 if (value == null && needed.contains(member)) {
                     missing.add("auth." + member);
@@ -106,7 +138,7 @@ public final class GenericHttps implements HttpDestination {
     }
 
     @Override
-    public Outbound prepare(DeliveryTarget target, List<StoredEvent> events) {
+    public Outbound prepare(DeliveryTarget target, List<StoredEvent> events) throws IOException, DestinationFailure {
         boolean ndjson = "ndjson".equals(target.text("format", "json"));
         String source = target.text("source", null);
         String tail = (source == null ? "" : ",\"source\":" + Payloads.quote(source)) + "}";
@@ -122,8 +154,7 @@ public final class GenericHttps implements HttpDestination {
                 header("Content-Type", ndjson ? "application/x-ndjson" : "application/json"),
                 header("webhook-id", id),
                 header("webhook-timestamp", timestamp),
-                header("webhook-signature", "v1," + sign(target.text("signingSecret", ""), id, timestamp,
-                        entries.body()))));
+                header("webhook-signature", signatures(target, id, timestamp, entries.body()))));
         JsonNode auth = target.config().path("auth");
         switch (auth.path("type").asText("none")) {
             case "bearer" -> headers.add(header("Authorization", "Bearer " + auth.path("token").asText()));
@@ -132,12 +163,53 @@ public final class GenericHttps implements HttpDestination {
                             .getBytes(StandardCharsets.UTF_8))));
             // a name the config check allowed: a token, none of the protocol's, Camel's or the signature's
             case "header" -> headers.add(header(auth.path("headerName").asText(), auth.path("headerValue").asText()));
+            case "oauth2" -> headers.add(header("Authorization", "Bearer " + tokens.token(grant(auth))));
             default -> {
                 // no authentication beyond the signature
             }
         }
         return new Outbound(OutboundRequest.post(URI.create(target.text("url", "")), headers, entries.body()),
                 entries.count());
+    }
+
+    /**
+     * A 401 to an OAuth2 stream drops its token: the next attempt (soon, as for any retryable failure) gets a new
+     * one. Only when a newly fetched token is refused too is the stream {@code invalid}.
+     */
+    @Override
+    public Failure classify(DeliveryTarget target, int status, String body, long retryAfterSeconds) {
+        JsonNode auth = target.config().path("auth");
+        if (status != 401 || !"oauth2".equals(auth.path("type").asText())) {
+            return classify(status, body, retryAfterSeconds);
+        }
+        String said = "HTTP 401: " + ConfigChecks.abbreviate(body);
+        return tokens.refused(grant(auth))
+                ? new Failure(Failure.Kind.INVALID, status, "The endpoint refused a newly issued OAuth2 token (" + said
+                        + "). Check the scope and audience the endpoint expects, and that it trusts the token URL.", 0, 0)
+                : new Failure(Failure.Kind.RETRY, status, "The endpoint refused the OAuth2 token (" + said
+                        + "); a new one is requested.", 0, 0);
+    }
+
+    private static ClientCredentials.Grant grant(JsonNode auth) {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        for (String member : List.of("scope", "audience")) {
+            if (!auth.path(member).asText("").isBlank()) {
+                parameters.put(member, auth.path(member).asText());
+            }
+        }
+        return new ClientCredentials.Grant(URI.create(auth.path("tokenUrl").asText()), auth.path("clientId").asText(),
+                auth.path("clientSecret").asText(), parameters);
+    }
+
+    /** {@code v1,<signature>}, and during a rotation's overlap the old secret's too, space-separated. */
+    private static String signatures(DeliveryTarget target, String id, String timestamp, byte[] body) {
+        String signatures = "v1," + sign(target.text("signingSecret", ""), id, timestamp, body);
+        String previous = target.text(PREVIOUS_SECRET, null);
+        String until = target.text(PREVIOUS_UNTIL, null);
+        if (previous != null && until != null && Instant.now().isBefore(Instant.parse(until))) {
+            signatures += " v1," + sign(previous, id, timestamp, body);
+        }
+        return signatures;
     }
 
     static String sign(String secret, String id, String timestamp, byte[] body) {

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Message;
@@ -66,6 +67,16 @@ public final class S3 implements ObjectStoreDestination {
     public Map<String, String> generate() {
         return Map.of("externalId", "auditstream-" + UUID.randomUUID(),
                 "trustPrincipal", settings.trustPrincipal() == null ? "" : settings.trustPrincipal());
+    }
+
+    /** The role's trust policy and the bucket permissions policy, ready to paste into AWS. */
+    @Override
+    public ObjectNode setup(JsonNode config) {
+        ObjectNode setup = S3Setup.of(config.path("trustPrincipal").asText(), config.path("externalId").asText(),
+                config.path("bucketName").asText("<bucket>"), config.path("bucketPath").asText(null));
+        setup.put("role_arn", "arn:aws:iam::" + config.path("accountId").asText("<accountId>") + ":role/"
+                + config.path("roleName").asText("<roleName>"));
+        return setup;
     }
 
     @Override

@@ -1,10 +1,6 @@
 package dev.auditstream.streams;
 
 import java.io.IOException;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -12,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.auditstream.destinations.ConfigChecks;
 import dev.auditstream.destinations.DeliveryTarget;
+import dev.auditstream.destinations.DestinationFailure;
 import dev.auditstream.destinations.Destinations;
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.ObjectStoreDestination;
@@ -40,11 +37,15 @@ public final class DeliveryFailures {
     }
 
     Failure failureOf(Throwable caught, DeliveryTarget target) {
+        DestinationFailure classified = cause(caught, DestinationFailure.class);
+        if (classified != null) {
+            return classified.failure();
+        }
         ErrorAnswerException refused = cause(caught, ErrorAnswerException.class);
         if (refused != null && target != null) {
             OutboundResponse answer = refused.answer();
-            return destinations.http(target.type()).classify(answer.status(), answer.text(),
-                    retryAfterSeconds(answer.header("Retry-After")));
+            return destinations.http(target.type()).classify(target, answer.status(), answer.text(),
+                    answer.retryAfterSeconds());
         }
         if (target != null && destinations.get(target.type()) instanceof ObjectStoreDestination store) {
             Failure failure = store.classify(caught, target);
@@ -76,22 +77,5 @@ public final class DeliveryFailures {
             }
         }
         return null;
-    }
-
-    /** Retry-After as seconds or as an HTTP date. */
-    static long retryAfterSeconds(String value) {
-        if (value == null || value.isBlank()) {
-            return 0;
-        }
-        try {
-            return Math.max(0, Long.parseLong(value.trim()));
-        } catch (NumberFormatException notSeconds) {
-            try {
-                ZonedDateTime at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Math.max(0, Duration.between(ZonedDateTime.now(), at).toSeconds());
-            } catch (DateTimeParseException notADate) {
-                return 0;
-            }
-        }
     }
 }

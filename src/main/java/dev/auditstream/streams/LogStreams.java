@@ -5,6 +5,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -24,9 +26,9 @@ import dev.auditstream.api.ApiException;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Validation;
 import dev.auditstream.destinations.ConfigChecks;
+import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Destination;
 import dev.auditstream.destinations.Destinations;
-import dev.auditstream.destinations.S3Setup;
 import dev.auditstream.organizations.Organizations;
 
 /**
@@ -48,11 +50,14 @@ public final class LogStreams {
     private final Organizations organizations;
     private final StreamStates states;
     private final int maxStreamsPerOrganization;
+    private final Duration signingSecretOverlap;
 
     public LogStreams(DataSource dataSource, Destinations destinations, StreamSecrets secrets,
-                      Organizations organizations, StreamStates states, int maxStreamsPerOrganization) {
+                      Organizations organizations, StreamStates states, int maxStreamsPerOrganization,
+                      Duration signingSecretOverlap) {
         this.states = states;
         this.maxStreamsPerOrganization = maxStreamsPerOrganization;
+        this.signingSecretOverlap = signingSecretOverlap;
         this.dataSource = dataSource;
         this.destinations = destinations;
         this.secrets = secrets;
@@ -61,27 +66,15 @@ public final class LogStreams {
 
     /** Route step for POST /log_streams: the created stream, with a GenericHttps signing secret shown this once. */
     public String create(byte[] body) throws SQLException {
-        ObjectNode request = Json.object(body);
-        Validation errors = new Validation();
-        errors.unknownFields(request, CREATE_FIELDS, "");
-        String organizationId = errors.requiredString(request, "organization_id", "organization_id");
-        String type = errors.requiredString(request, "type", "type");
-        if (type != null && !destinations.knows(type)) {
-            errors.add("type", "invalid", "type must be one of " + destinations.types() + ".");
-        }
-        String name = errors.optionalString(request, "name", "name");
-        ObjectNode config = object(request.get("config"), "config", errors);
-        ObjectNode filters = filters(request.get("filters"), errors);
-        if (type == null || !destinations.knows(type)) {
-            errors.throwIfAny();
-        }
+        Draft draft = draft(body);
+        String organizationId = draft.organizationId();
+        String type = draft.type();
+        String name = draft.name();
+        ObjectNode config = draft.config();
+        ObjectNode filters = draft.filters();
         Destination destination = destinations.get(type);
-        readOnly(config, destination, errors);
-        Map<String, String> generated = destination.generate();
-        generated.forEach(config::put);
-        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
-        errors.throwIfAny();
-        organizations.requireExisting(organizationId);
+        Map<String, String> generated = draft.generated();
+        List<String> missing = draft.missing();
 
         String id = "als_" + UlidCreator.getMonotonicUlid();
         byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organizationId);
@@ -108,6 +101,53 @@ public final class LogStreams {
         ObjectNode created = Json.object(json(id, organizationId).getBytes(StandardCharsets.UTF_8));
         generated.forEach(((ObjectNode) created.get("config"))::put);
         return Json.write(created);
+    }
+
+    /** A stream as a create request describes it, checked; its organization exists. */
+    private record Draft(String organizationId, String type, String name, ObjectNode config, ObjectNode filters,
+                         Map<String, String> generated, List<String> missing) {
+    }
+
+    private Draft draft(byte[] body) throws SQLException {
+        ObjectNode request = Json.object(body);
+        Validation errors = new Validation();
+        errors.unknownFields(request, CREATE_FIELDS, "");
+        String organizationId = errors.requiredString(request, "organization_id", "organization_id");
+        String type = errors.requiredString(request, "type", "type");
+        if (type != null && !destinations.knows(type)) {
+            errors.add("type", "invalid", "type must be one of " + destinations.types() + ".");
+        }
+        String name = errors.optionalString(request, "name", "name");
+        ObjectNode config = object(request.get("config"), "config", errors);
+        ObjectNode filters = filters(request.get("filters"), errors);
+        if (type == null || !destinations.knows(type)) {
+            errors.throwIfAny();
+        }
+        Destination destination = destinations.get(type);
+        readOnly(config, destination, errors);
+        Map<String, String> generated = destination.generate();
+        generated.forEach(config::put);
+        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
+        errors.throwIfAny();
+        organizations.requireExisting(organizationId);
+        return new Draft(organizationId, type, name, config, filters, generated, missing);
+    }
+
+    /**
+     * Route step for POST /log_streams/test: the destination of a stream not saved (nothing is stored), under the
+     * organization's one test id; its config version follows the config, so a per-stream client is built afresh when
+     * the config changes (and there is at most one per organization).
+     */
+    public DeliveryTarget unsavedTarget(byte[] body) throws SQLException {
+        Draft draft = draft(body);
+        if (!draft.missing().isEmpty()) {
+            Validation errors = new Validation();
+            draft.missing().forEach(member -> errors.add("config." + member, "required",
+                    "config." + member + " is required to send a test event."));
+            errors.throwIfAny();
+        }
+        return new DeliveryTarget("als_test_" + draft.organizationId(), draft.organizationId(), draft.type(),
+                draft.config(), draft.config().hashCode());
     }
 
     /**
@@ -153,11 +193,10 @@ public final class LogStreams {
             Map<String, Object> row = lockedRow(c, id, organizationId);
             String organization = (String) row.get("organization_id");
             Destination destination = destinations.get((String) row.get("type"));
-            ObjectNode config = secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
-                    (byte[]) row.get("secrets"), id, organization);
+            ObjectNode config = revealedConfig(row, id);
             if (configPatch != null) {
                 readOnly(configPatch, destination, errors);
-                String url = config.path("url").asText(null);
+                String url = config.path(destination.urlMember()).asText(null);
                 merge(config, (ObjectNode) configPatch);
                 forgetCredentialsOnNewUrl(config, url, configPatch, destination);
             }
@@ -216,6 +255,36 @@ public final class LogStreams {
         }
     }
 
+    /**
+     * Route step for POST /log_streams/{id}/signing_secret/rotate: a new signing secret, shown this once; the old
+     * one signs too for the overlap.
+     */
+    public String rotateSigningSecret(String id, String organizationId) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            Map<String, Object> row = lockedRow(c, id, organizationId);
+            String organization = (String) row.get("organization_id");
+            Destination destination = destinations.get((String) row.get("type"));
+            ObjectNode config = revealedConfig(row, id);
+            String fresh = destination.rotateSecret(config, Instant.now().plus(signingSecretOverlap));
+            if (fresh == null) {
+                throw ApiException.notFound("Signing secret of a " + row.get("type") + " stream", id);
+            }
+            byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE log_stream SET config = ?::jsonb, secrets = ?, config_version = config_version + 1,
+                        lease_owner = NULL, lease_until = NULL, updated_at = now()
+                    WHERE id = ?""")) {
+                ps.setString(1, Json.write(config));
+                ps.setBytes(2, sealed);
+                ps.setString(3, id);
+                ps.executeUpdate();
+            }
+            c.commit();
+            return Json.write(Json.MAPPER.createObjectNode().put("signingSecret", fresh));
+        }
+    }
+
     /** Route step for DELETE /log_streams/{id}. */
     public void delete(String id, String organizationId) throws SQLException {
         try (Connection c = dataSource.getConnection();
@@ -251,7 +320,10 @@ public final class LogStreams {
         }
     }
 
-    /** Route step for GET /log_streams/{id}/setup: what the customer pastes into AWS for an S3 stream. */
+    /**
+     * Route step for GET /log_streams/{id}/setup: what the customer pastes into the destination's own console (an
+     * S3 role's policies, Sentinel's table and data collection rule).
+     */
     public String setup(String id, String organizationId) throws SQLException {
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement(
@@ -261,14 +333,11 @@ public final class LogStreams {
                 if (!rs.next()) {
                     throw ApiException.notFound("Log stream", id);
                 }
-                if (!"S3".equals(rs.getString(1))) {
+                ObjectNode setup = destinations.get(rs.getString(1))
+                        .setup(Json.object(rs.getString(2).getBytes(StandardCharsets.UTF_8)));
+                if (setup == null) {
                     throw ApiException.notFound("Setup for a " + rs.getString(1) + " stream", id);
                 }
-                JsonNode config = Json.object(rs.getString(2).getBytes(StandardCharsets.UTF_8));
-                ObjectNode setup = S3Setup.of(config.path("trustPrincipal").asText(), config.path("externalId").asText(),
-                        config.path("bucketName").asText("<bucket>"), config.path("bucketPath").asText(null));
-                setup.put("role_arn", "arn:aws:iam::" + config.path("accountId").asText("<accountId>") + ":role/"
-                        + config.path("roleName").asText("<roleName>"));
                 return Json.write(setup);
             }
         }
@@ -285,6 +354,12 @@ public final class LogStreams {
                 return rs.getString(1);
             }
         }
+    }
+
+    /** A locked row's config with its secrets in clear. */
+    private ObjectNode revealedConfig(Map<String, Object> row, String id) {
+        return secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
+                (byte[]) row.get("secrets"), id, (String) row.get("organization_id"));
     }
 
     /** The stream's row, locked, or 404 — also when it belongs to another organization than the one named. */
@@ -342,7 +417,7 @@ public final class LogStreams {
      */
     private static void forgetCredentialsOnNewUrl(ObjectNode config, String previousUrl, JsonNode patch,
                                                   Destination destination) {
-        if (Objects.equals(previousUrl, config.path("url").asText(null))) {
+        if (Objects.equals(previousUrl, config.path(destination.urlMember()).asText(null))) {
             return;
         }
         for (String pointer : destination.credentialsSentToUrl()) {
@@ -356,7 +431,7 @@ public final class LogStreams {
 
     /** Generated members (a signing secret, an external ID) are the service's to set. */
     private static void readOnly(JsonNode config, Destination destination, Validation errors) {
-        for (String member : destination.generate().keySet()) {
+        for (String member : destination.readOnlyMembers()) {
             if (config.has(member)) {
                 errors.add("config." + member, "read_only", "config." + member + " is generated by the service.");
             }

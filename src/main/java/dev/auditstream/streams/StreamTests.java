@@ -72,7 +72,34 @@ public final class StreamTests {
         if (failure != null) {
             answer.put("error", failure.message());
         }
-        // the destination's answer headers are not this API's
+        return json(exchange, answer);
+    }
+
+    /**
+     * Route step for a stream not saved: what the destination answered, and the state a stream with this config
+     * would now be in; nothing recorded.
+     */
+    public String answerUnsaved(Exchange exchange) {
+        Failure failure = exchange.getVariable("failure", Failure.class);
+        Integer status = failure == null ? DeliveryOutcomes.status(exchange) : failure.httpStatus();
+        ObjectNode answer = Json.MAPPER.createObjectNode();
+        answer.put("success", failure == null);
+        answer.put("state", failure == null ? "active" : switch (failure.kind()) {
+            case RETRY -> "error";
+            case INVALID -> "invalid";
+            case REJECTED, INTERNAL -> "active";
+        });
+        if (status != null) {
+            answer.put("http_status", status);
+        }
+        if (failure != null) {
+            answer.put("error", failure.message());
+        }
+        return json(exchange, answer);
+    }
+
+    /** The answer, without the destination's answer headers (they are not this API's). */
+    private static String json(Exchange exchange, ObjectNode answer) {
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setHeader("X-Request-ID", exchange.getVariable("requestId", String.class));

@@ -55,12 +55,14 @@ public abstract class LoopbackReceiver implements AutoCloseable {
      * One request as received, and how it was answered.
      *
      * @param seq          1-based arrival number
+     * @param query        the raw query string, or null
      * @param headers      case-insensitive
      * @param rawBody      bytes exactly as they came off the wire
      * @param body         rawBody after Content-Encoding was undone (same array when there was none)
      * @param reason       why the receiver answered as it did; the real services don't say, but failing tests should
      */
-    public record Recorded(long seq, Instant arrivedAt, String method, String path, Map<String, List<String>> headers,
+    public record Recorded(long seq, Instant arrivedAt, String method, String path, String query,
+                           Map<String, List<String>> headers,
                            byte[] rawBody, byte[] body, int status, String responseBody, String reason) {
 
         /** First value of the header, or null. */
@@ -269,7 +271,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
             Headers headers = new Headers();
             headers.putAll(ex.getRequestHeaders());
             Recorded req = new Recorded(seq, arrivedAt, ex.getRequestMethod(), ex.getRequestURI().getPath(),
-                    Collections.unmodifiableMap(headers), raw, raw, 0, null, null);
+                    ex.getRequestURI().getRawQuery(), Collections.unmodifiableMap(headers), raw, raw, 0, null, null);
 
             Duration delay;
             int fault;
@@ -327,7 +329,8 @@ public abstract class LoopbackReceiver implements AutoCloseable {
             // a bug in the receiver must show up as a failing test, not a silently dropped connection
             try {
                 respond(ex, new Recorded(seq, arrivedAt, ex.getRequestMethod(), ex.getRequestURI().getPath(),
-                        Map.of(), new byte[0], new byte[0], 0, null, null), reject(500, "receiver bug: " + e));
+                        ex.getRequestURI().getRawQuery(), Map.of(), new byte[0], new byte[0], 0, null, null),
+                        reject(500, "receiver bug: " + e));
             } catch (IOException ignored) {
                 ex.close();
             }
@@ -337,7 +340,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
 
     private void respond(HttpExchange ex, Recorded req, Reply reply) throws IOException {
         synchronized (lock) {
-            requests.add(new Recorded(req.seq(), req.arrivedAt(), req.method(), req.path(), req.headers(),
+            requests.add(new Recorded(req.seq(), req.arrivedAt(), req.method(), req.path(), req.query(), req.headers(),
                     req.rawBody(), req.body(), reply.status(), reply.body(), reply.reason()));
         }
         byte[] out = reply.body().getBytes(StandardCharsets.UTF_8);
@@ -349,7 +352,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     }
 
     private static Recorded withBody(Recorded r, byte[] body) {
-        return new Recorded(r.seq(), r.arrivedAt(), r.method(), r.path(), r.headers(), r.rawBody(), body,
+        return new Recorded(r.seq(), r.arrivedAt(), r.method(), r.path(), r.query(), r.headers(), r.rawBody(), body,
                 r.status(), r.responseBody(), r.reason());
     }
 

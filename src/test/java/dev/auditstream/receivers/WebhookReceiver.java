@@ -30,16 +30,15 @@ public final class WebhookReceiver extends LoopbackReceiver {
     private static final Pattern MILLIS_UTC = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
     private static final String INVALID_SIGNATURE = "{\"error\":\"invalid signature\"}";
 
-    private final byte[] key;
+    private volatile List<byte[]> keys;
     private final String authHeader; // null: no auth expected
+    private final EntraTokenEndpoint tokenIssuer; // null: no OAuth2 token expected
     private final String authValue;
     private final Clock clock;
 
     private WebhookReceiver(Builder b) {
-        if (!b.signingSecret.startsWith("whsec_")) {
-            throw new IllegalArgumentException("signing secret must look like whsec_<base64>");
-        }
-        this.key = Base64.getDecoder().decode(b.signingSecret.substring("whsec_".length()));
+        this.keys = List.of(key(b.signingSecret));
+        this.tokenIssuer = b.tokenIssuer;
         this.authHeader = b.authHeader;
         this.authValue = b.authValue;
         this.clock = b.clock;
@@ -58,6 +57,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         private final String signingSecret;
         private String authHeader;
         private String authValue;
+        private EntraTokenEndpoint tokenIssuer;
         private Clock clock = Clock.systemUTC();
 
         private Builder(String signingSecret) {
@@ -79,6 +79,12 @@ public final class WebhookReceiver extends LoopbackReceiver {
             return this;
         }
 
+        /** OAuth2: a bearer token the endpoint issued (and has not revoked). */
+        public Builder oauth2(EntraTokenEndpoint issuer) {
+            this.tokenIssuer = issuer;
+            return this;
+        }
+
         /** The "now" the timestamp tolerance is measured against. */
         public Builder clock(Clock clock) {
             this.clock = clock;
@@ -90,6 +96,25 @@ public final class WebhookReceiver extends LoopbackReceiver {
             receiver.listen();
             return receiver;
         }
+    }
+
+    /**
+     * From now on each request must carry a valid signature by every one of these secrets (a rotation's overlap
+     * sends one per secret, space-separated).
+     */
+    public void requireSignaturesBy(String... signingSecrets) {
+        List<byte[]> required = new ArrayList<>();
+        for (String secret : signingSecrets) {
+            required.add(key(secret));
+        }
+        keys = List.copyOf(required);
+    }
+
+    private static byte[] key(String signingSecret) {
+        if (!signingSecret.startsWith("whsec_")) {
+            throw new IllegalArgumentException("signing secret must look like whsec_<base64>");
+        }
+        return Base64.getDecoder().decode(signingSecret.substring("whsec_".length()));
     }
 
     @Override
@@ -112,6 +137,11 @@ public final class WebhookReceiver extends LoopbackReceiver {
     protected Reply handle(Recorded req) {
         if (authHeader != null && !authValue.equals(req.header(authHeader))) {
             return reject(401, authHeader + " missing or wrong");
+        }
+        String authorization = req.header("Authorization");
+        if (tokenIssuer != null && (authorization == null || !authorization.startsWith("Bearer ")
+                || tokenIssuer.clientOf(authorization.substring(7)) == null)) {
+            return new Reply(401, "{\"error\":\"invalid_token\"}", "no bearer token the issuer stands by");
         }
         String signatureProblem = signatureProblem(req);
         if (signatureProblem != null) {
@@ -171,13 +201,17 @@ public final class WebhookReceiver extends LoopbackReceiver {
         if (Math.abs(clock.instant().getEpochSecond() - Long.parseLong(timestamp)) > TOLERANCE_SECONDS) {
             return "webhook-timestamp more than 5 minutes from now: " + timestamp;
         }
-        byte[] expected = hmac(id + "." + timestamp + ".", req.rawBody());
-        for (String candidate : signatures.split(" ")) {
-            if (candidate.startsWith("v1,") && MessageDigest.isEqual(expected, base64OrEmpty(candidate.substring(3)))) {
-                return null;
+        for (byte[] key : keys) {
+            byte[] expected = hmac(key, id + "." + timestamp + ".", req.rawBody());
+            boolean signed = false;
+            for (String candidate : signatures.split(" ")) {
+                signed |= candidate.startsWith("v1,") && MessageDigest.isEqual(expected, base64OrEmpty(candidate.substring(3)));
+            }
+            if (!signed) {
+                return "no matching v1 signature by one of the " + keys.size() + " required secrets";
             }
         }
-        return "no matching v1 signature";
+        return null;
     }
 
     private static String itemProblem(JsonNode item) {
@@ -212,7 +246,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         }
     }
 
-    private byte[] hmac(String prefix, byte[] body) {
+    private static byte[] hmac(byte[] key, String prefix, byte[] body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
