@@ -1,6 +1,7 @@
 package dev.auditstream.destinations;
 
 import java.net.URISyntaxException;
+import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
@@ -20,19 +21,24 @@ public final class ConfigChecks {
 
     private final Validation errors;
     private final AddressGuard guard;
+    private final List<String> secretPointers;
 
-    public ConfigChecks(Validation errors, AddressGuard guard) {
+    /** @param secretPointers the destination's secret members, which may be as long as a key file */
+    public ConfigChecks(Validation errors, AddressGuard guard, List<String> secretPointers) {
         this.errors = errors;
         this.guard = guard;
+        this.secretPointers = secretPointers;
     }
 
     public void unknownMembers(JsonNode config, Set<String> allowed, String prefix) {
         errors.unknownFields(config, allowed, "config." + prefix);
     }
 
-    /** An optional string member; null when absent. */
+    /** An optional string member (a secret when the destination names it one); null when absent. */
     public String string(JsonNode config, String member, String field) {
-        return errors.optionalString(config, member, "config." + field);
+        Validation.Limit limit = secretPointers.contains("/" + field.replace('.', '/'))
+                ? Validation.Limit.SECRET : Validation.Limit.TEXT;
+        return errors.optionalString(config, member, "config." + field, limit);
     }
 
     /** An optional member with a fixed set of values. */
@@ -47,7 +53,7 @@ public final class ConfigChecks {
 
     /** An optional URL member: a destination this service may send to (see {@link AddressGuard#checkUrl}). */
     public String url(ObjectNode config, String member) {
-        String value = string(config, member, member);
+        String value = errors.optionalString(config, member, "config." + member, Validation.Limit.URL);
         if (value == null) {
             return null;
         }
