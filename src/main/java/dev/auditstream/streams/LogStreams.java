@@ -226,6 +226,7 @@ public final class LogStreams {
                 throw ApiException.notFound("Log stream", id);
             }
         }
+        destinations.forget(id);
     }
 
     /** Route step for POST /log_streams/{id}/replay: delivers again everything accepted since {@code from}. */
