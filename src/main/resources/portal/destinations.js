@@ -80,7 +80,9 @@ export const DESTINATIONS = [
         initial: (config) => (config.accessKeyId && !config.serviceAccountKey ? 'hmac' : 'serviceAccountKey') },
       { name: 'serviceAccountKey', label: 'Service account key (JSON)', kind: 'textarea', secret: true, required: true,
         when: gcsUses('serviceAccountKey'), placeholder: '{"type": "service_account", …}',
-        help: 'Paste the whole contents of the key file.' },
+        help: 'Create a service account with the role Storage Object Creator (roles/storage.objectCreator) on this '
+          + 'bucket (add Storage Object Viewer if the bucket has a retention policy), create a JSON key for it '
+          + '(IAM & Admin → Service accounts → Keys → Add key), and paste the whole file.' },
       { name: 'accessKeyId', label: 'Access key', required: true, when: gcsUses('hmac'), placeholder: 'GOOG1E…' },
       { name: 'secretAccessKey', label: 'Secret', secret: true, required: true, when: gcsUses('hmac') },
     ],

@@ -119,8 +119,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         Registry registry = context.getRegistry();
         DataSource dataSource = database.dataSource();
         URI gcsEndpoint = settings.optional("auditstream.gcs.endpoint").map(URI::create).orElse(null);
-        GoogleCloudStorage.StorageFactory storage = registry.lookupByNameAndType("googleStorageFactory",
-                GoogleCloudStorage.StorageFactory.class);
+        URI gcsXmlEndpoint = settings.optional("auditstream.gcs.xml-endpoint").map(URI::create).orElse(gcsEndpoint);
+        URI gcsTokenUri = settings.optional("auditstream.gcs.token-uri").map(URI::create).orElse(null);
         int uploads = settings.integer("auditstream.objects.parallel-uploads");
         HostResolver resolver = registry.lookupByNameAndType("hostResolver", HostResolver.class);
         AddressGuard guard = new AddressGuard(resolver != null ? resolver : HostResolver.system(),
@@ -140,15 +140,14 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
                 new GenericHttps(tokens),
                 new MicrosoftSentinel(tokens, entraAuthority(settings, guard)),
-                new S3(context, new S3.Settings(
+                new S3(new S3.Settings(
                         settings.optional("auditstream.aws.principal-arn").orElse(null),
                         settings.flag("auditstream.s3.assume-role"),
                         settings.optional("auditstream.s3.endpoint").map(URI::create).orElse(null),
                         settings.optional("auditstream.sts.endpoint").map(URI::create).orElse(null),
                         settings.optional("auditstream.aws.access-key-id").orElse(null),
                         settings.optional("auditstream.aws.secret-access-key").orElse(null))),
-                new GoogleCloudStorage(context,
-                        storage != null ? storage : GoogleCloudStorage.googleStorage(gcsEndpoint), gcsEndpoint)));
+                new GoogleCloudStorage(GoogleCloudStorage.googleStorage(gcsEndpoint, gcsTokenUri), gcsXmlEndpoint)));
         registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
                 uploads * settings.integer("auditstream.delivery.workers")));
         KeyRing keys = KeyRing.load(settings.optional("auditstream.secret-key").orElse(null),

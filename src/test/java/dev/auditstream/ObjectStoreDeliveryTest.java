@@ -12,11 +12,6 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.google.cloud.storage.Blob;
-import com.google.cloud.storage.BlobId;
-import com.google.cloud.storage.Storage;
-import com.google.cloud.storage.StorageException;
-import com.google.cloud.storage.contrib.nio.testing.LocalStorageHelper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,13 +23,14 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
-import dev.auditstream.destinations.GoogleCloudStorage;
+import dev.auditstream.stores.LoopbackGcs;
 import dev.auditstream.stores.LoopbackSts;
 import dev.auditstream.stores.S3ProxyServer;
 
 /**
- * S3 through a real S3 server (s3proxy) and a loopback STS, Google Cloud Storage through Google's in-memory Storage
- * and, in HMAC mode, through s3proxy as its S3-compatible API: exact keys and bytes, states, restarts.
+ * S3 through a real S3 server (s3proxy) and a loopback STS, Google Cloud Storage through a loopback token endpoint
+ * and JSON API (with generated full-size service-account keys) and, in HMAC mode, through s3proxy as its
+ * S3-compatible API: exact keys and bytes, states, restarts, token refresh, buckets that refuse overwrites.
  */
 class ObjectStoreDeliveryTest {
 
@@ -44,7 +40,7 @@ class ObjectStoreDeliveryTest {
 
     private static S3ProxyServer s3;
     private static LoopbackSts sts;
-    private static Storage gcs;
+    private static LoopbackGcs gcs;
     private static RunningService service;
     private static StreamApi streams;
 
@@ -52,18 +48,19 @@ class ObjectStoreDeliveryTest {
     static void start() throws Exception {
         s3 = S3ProxyServer.start(BUCKET, "gcs-hmac-bucket");
         sts = LoopbackSts.start();
-        gcs = LocalStorageHelper.getOptions().getService();
-        service = RunningService.start(RunningService.newDataDir("object-stores"), Map.of(
-                "auditstream.s3.endpoint", s3.endpoint().toString(),
-                "auditstream.sts.endpoint", sts.endpoint().toString(),
-                "auditstream.gcs.endpoint", s3.endpoint().toString(),
-                "auditstream.aws.principal-arn", "arn:aws:iam::999999999999:role/auditstream",
-                "auditstream.aws.access-key-id", "service-own-key",
-                "auditstream.aws.secret-access-key", "service-own-secret",
-                "auditstream.delivery.poll-interval", "100",
-                "auditstream.delivery.backoff-base", "PT0.2S",
-                "auditstream.delivery.backoff-max", "PT1S"),
-                Map.of("googleStorageFactory", (GoogleCloudStorage.StorageFactory) key -> gcs));
+        gcs = LoopbackGcs.start();
+        service = RunningService.start(RunningService.newDataDir("object-stores"), Map.ofEntries(
+                Map.entry("auditstream.s3.endpoint", s3.endpoint().toString()),
+                Map.entry("auditstream.sts.endpoint", sts.endpoint().toString()),
+                Map.entry("auditstream.gcs.endpoint", gcs.endpoint().toString()),
+                Map.entry("auditstream.gcs.token-uri", gcs.tokenUri().toString()),
+                Map.entry("auditstream.gcs.xml-endpoint", s3.endpoint().toString()),
+                Map.entry("auditstream.aws.principal-arn", "arn:aws:iam::999999999999:role/auditstream"),
+                Map.entry("auditstream.aws.access-key-id", "service-own-key"),
+                Map.entry("auditstream.aws.secret-access-key", "service-own-secret"),
+                Map.entry("auditstream.delivery.poll-interval", "100"),
+                Map.entry("auditstream.delivery.backoff-base", "PT0.2S"),
+                Map.entry("auditstream.delivery.backoff-max", "PT1S")));
         streams = new StreamApi(service);
     }
 
@@ -72,6 +69,7 @@ class ObjectStoreDeliveryTest {
         service.close();
         sts.close();
         s3.close();
+        gcs.close();
     }
 
     private static JsonNode s3Stream(String org, String role, String bucket, String path) throws Exception {
@@ -253,32 +251,161 @@ class ObjectStoreDeliveryTest {
     }
 
     @Test
-    void googleCloudStorageObjectsLandWithExactNamesAndBytes() throws Exception {
+    void aFullSizeServiceAccountKeyIsExchangedForTokensThatAreRefreshedAndObjectsLandWithExactNamesAndBytes()
+            throws Exception {
+        gcs.tokenLifetime(Duration.ofSeconds(2));
+        LoopbackGcs.Account account = gcs.newAccount("audit-writer");
+        assertThat(account.keyJson().length()).isGreaterThan(2200);
         String org = service.createOrganization("GCS Org");
-        String key = "{\"type\":\"service_account\",\"client_email\":\"writer@project.iam.gserviceaccount.com\","
-                + "\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n\"}";
-        JsonNode stream = streams.create(org, "GoogleCloudStorage", "{\"bucketName\":\"gcs-bucket\",\"bucketPath\":\"audit\","
-                + "\"serviceAccountKey\":" + TestJson.MAPPER.writeValueAsString(key) + "}");
+        JsonNode stream = gcsStream(org, "gcs-bucket", "audit", account);
         assertThat(stream.at("/config/serviceAccountKey").asText()).startsWith("••••");
         List<String> sent = streams.send(org, "gcs", 2);
-
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        List<Blob> blobs = List.of();
-        // the in-memory store lists an object as soon as its upload opens: wait until both can be read
-        while ((blobs.size() < 2 || !blobs.stream().allMatch(ObjectStoreDeliveryTest::readable))
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            blobs = gcsBlobs("gcs-bucket", "audit/");
-        }
-        assertThat(blobs).hasSize(2);
+        Map<String, String> objects = awaitObjects("gcs-bucket", "audit/", 2);
         for (String action : sent) {
             String event = service.storedEvent(action);
-            String id = TestJson.read(event).get("id").asText();
-            Blob blob = blobs.stream().filter(b -> content(b).contains(id)).findFirst().orElseThrow();
-            assertThat(blob.getName()).matches("audit/\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z_[0-9a-f]{12}\\.json");
-            assertThat(content(blob))
-                    .isEqualTo(TestJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(TestJson.read(event)));
+            JsonNode json = TestJson.read(event);
+            String name = objects.keySet().stream().filter(n -> objects.get(n).contains(json.get("id").asText()))
+                    .findFirst().orElseThrow();
+            assertThat(name).matches("audit/" + acceptedAt(json.get("id").asText()) + "_[0-9a-f]{12}\\.json");
+            assertThat(objects.get(name))
+                    .isEqualTo(TestJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json));
         }
+        int issued = gcs.tokensIssued();
+        assertThat(issued).isPositive();
+
+        // the tokens live 2 s and the receiver refuses expired ones: the next upload needs a new token
+        Thread.sleep(2500);
+        streams.send(org, "gcs-later", 1);
+        awaitObjects("gcs-bucket", "audit/", 3);
+        assertThat(gcs.tokensIssued()).isGreaterThan(issued);
+        assertThat(streams.get(stream.get("id").asText()).get("state").asText()).isEqualTo("active");
+    }
+
+    @Test
+    void aRefusedTokenMakesTheStreamInvalidWithItsReason() throws Exception {
+        LoopbackGcs.Account account = gcs.newAccount("deleted-writer");
+        String org = service.createOrganization("GCS Revoked Org");
+        String id = gcsStream(org, "gcs-bucket", "revoked", account).get("id").asText();
+        gcs.revoke(account.email());
+        streams.send(org, "revoked", 1);
+        JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+        assertThat(invalid.get("state_reason").asText()).startsWith("Cloud Storage 401: the service account's access token was refused");
+        assertThat(gcs.objects("gcs-bucket", "revoked/")).isEmpty();
+
+        LoopbackGcs.Account deleted = gcs.newAccount("deleted-account");
+        String orgOfDeleted = service.createOrganization("GCS Deleted Account Org");
+        String refused = gcsStream(orgOfDeleted, "gcs-bucket", "deleted", deleted).get("id").asText();
+        gcs.delete(deleted.email());
+        streams.send(orgOfDeleted, "deleted", 1);
+        assertThat(streams.awaitStream(refused, inState("invalid"), WAIT).get("state_reason").asText())
+                .startsWith("Google's token endpoint refused the service account key (400)").contains("invalid_grant");
+    }
+
+    @Test
+    void malformedServiceAccountKeysAreRefusedWhenTheStreamIsConfigured() throws Exception {
+        String org = service.createOrganization("GCS Bad Keys Org");
+        String good = gcs.newAccount("checked-writer").keyJson();
+        JsonNode key = TestJson.read(good);
+        Map<String, String> bad = Map.of(
+                "{not json", "is not JSON",
+                good.replace("service_account", "authorized_user"), "must be a service account key file",
+                ((com.fasterxml.jackson.databind.node.ObjectNode) key.deepCopy()).without("client_email").toString(),
+                "has no client_email",
+                ((com.fasterxml.jackson.databind.node.ObjectNode) key.deepCopy()).without("token_uri").toString(),
+                "has no token_uri",
+                ((com.fasterxml.jackson.databind.node.ObjectNode) key.deepCopy())
+                        .put("token_uri", "https://attacker.example/token").toString(), "token_uri that is not Google's",
+                ((com.fasterxml.jackson.databind.node.ObjectNode) key.deepCopy()).put("private_key",
+                        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n").toString(),
+                "not a PEM-encoded RSA private key");
+        for (Map.Entry<String, String> entry : bad.entrySet()) {
+            var response = service.post("/log_streams", "{\"organization_id\":\"" + org + "\",\"type\":"
+                    + "\"GoogleCloudStorage\",\"config\":{\"bucketName\":\"gcs-bucket\",\"serviceAccountKey\":"
+                    + TestJson.MAPPER.writeValueAsString(entry.getKey()) + "}}");
+            assertThat(response.statusCode()).as(entry.getValue()).isEqualTo(422);
+            JsonNode error = TestJson.read(response.body()).at("/errors/0");
+            assertThat(error.get("field").asText()).isEqualTo("config.serviceAccountKey");
+            assertThat(error.get("message").asText()).contains(entry.getValue()).doesNotContain("MII");
+        }
+    }
+
+    @Test
+    void aRetriedUploadIntoARetentionLockedBucketFindsItsObjectsAndOnlyOtherContentStopsTheStream() throws Exception {
+        gcs.lock("locked-bucket");
+        LoopbackGcs.Account account = gcs.newAccount("locked-writer");
+        String org = service.createOrganization("GCS Locked Org");
+        String id = gcsStream(org, "locked-bucket", "kept", account).get("id").asText();
+        java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+        streams.send(org, "kept", 2);
+        Map<String, String> first = awaitObjects("locked-bucket", "kept/", 2);
+
+        // a replay uploads the same objects again: the bucket refuses (403) and they are found written
+        replay(id, before);
+        streams.send(org, "kept-after", 1);
+        awaitObjects("locked-bucket", "kept/", 3);
+        assertThat(gcs.calls()).filteredOn(c -> c.path().startsWith("/upload/storage/v1/b/locked-bucket/"))
+                .filteredOn(c -> c.status() == 403).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(streams.get(id).get("state").asText()).isEqualTo("active");
+        assertThat(gcs.objects("locked-bucket", "kept/")).containsAllEntriesOf(first);
+
+        caughtUp(id);
+        String taken = first.keySet().iterator().next();
+        gcs.put("locked-bucket", taken, "{\"written\":\"by someone else\"}".getBytes(StandardCharsets.UTF_8));
+        assertThat(service.post("/log_streams/" + id + "/replay", "{\"from\":\"" + before + "\"}").statusCode())
+                .isEqualTo(202);
+        JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+        assertThat(invalid.get("state_reason").asText()).contains("Object " + taken + " in bucket locked-bucket holds "
+                + "other content than this event and the bucket refuses to replace it (403)");
+    }
+
+    @Test
+    void aRetriedS3UploadMeetsItsIfNoneMatchConditionAndOnlyOtherContentStopsTheStream() throws Exception {
+        String org = service.createOrganization("S3 Precondition Org");
+        String id = s3Stream(org, "audit-writer", BUCKET, "create-once").get("id").asText();
+        java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+        streams.send(org, "once", 2);
+        awaitKeys(BUCKET, "create-once/", 2);
+
+        replay(id, before);
+        streams.send(org, "once-after", 1);
+        awaitKeys(BUCKET, "create-once/", 3);
+        assertThat(streams.get(id).get("state").asText()).isEqualTo("active");
+
+        caughtUp(id);
+        String taken = s3.keys(BUCKET).stream().filter(k -> k.startsWith("create-once/")).findFirst().orElseThrow();
+        s3.store().putBlob(BUCKET, s3.store().blobBuilder(taken).payload("{\"other\":true}").build());
+        assertThat(service.post("/log_streams/" + id + "/replay", "{\"from\":\"" + before + "\"}").statusCode())
+                .isEqualTo(202);
+        JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+        assertThat(invalid.get("state_reason").asText()).contains("Object " + taken + " in bucket " + BUCKET
+                + " holds other content than this event and the bucket refuses to replace it (412)");
+    }
+
+    /** Replays once the stream has caught up, so the replay does not race a drain's cursor advance. */
+    private static void replay(String id, java.time.Instant from) throws Exception {
+        caughtUp(id);
+        assertThat(service.post("/log_streams/" + id + "/replay", "{\"from\":\"" + from + "\"}").statusCode())
+                .isEqualTo(202);
+    }
+
+    private static void caughtUp(String id) throws Exception {
+        streams.awaitStream(id, s -> s.get("lag").asLong() == 0 && !s.get("last_synced_at").isNull(), WAIT);
+    }
+
+    private static JsonNode gcsStream(String org, String bucket, String path, LoopbackGcs.Account account)
+            throws Exception {
+        return streams.create(org, "GoogleCloudStorage", "{\"bucketName\":\"" + bucket + "\",\"bucketPath\":\""
+                + path + "\",\"serviceAccountKey\":" + TestJson.MAPPER.writeValueAsString(account.keyJson()) + "}");
+    }
+
+    private static Map<String, String> awaitObjects(String bucket, String prefix, int count) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (gcs.objects(bucket, prefix).size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        Map<String, String> objects = gcs.objects(bucket, prefix);
+        assertThat(objects).hasSize(count);
+        return objects;
     }
 
     @Test
@@ -289,26 +416,6 @@ class ObjectStoreDeliveryTest {
         streams.send(org, "hmac", 2);
         awaitKeys("gcs-hmac-bucket", "", 2);
         assertThat(s3.keys("gcs-hmac-bucket")).allMatch(k -> k.matches("\\d{4}-\\d{2}-\\d{2}T[^/]+Z_[0-9a-f]{12}\\.json"));
-    }
-
-    private static boolean readable(Blob blob) {
-        try {
-            content(blob);
-            return true;
-        } catch (StorageException notYet) {
-            return false;
-        }
-    }
-
-    /** Read by name: the in-memory Storage does not find blobs by the generation a listing reports. */
-    private static String content(Blob blob) {
-        return new String(gcs.readAllBytes(BlobId.of(blob.getBucket(), blob.getName())), StandardCharsets.UTF_8);
-    }
-
-    private static List<Blob> gcsBlobs(String bucket, String prefix) {
-        List<Blob> list = new java.util.ArrayList<>();
-        gcs.list(bucket, Storage.BlobListOption.prefix(prefix)).iterateAll().forEach(list::add);
-        return list;
     }
 
     private static void awaitKeys(String bucket, String prefix, int count) throws Exception {

@@ -67,6 +67,30 @@ class StreamManagementTest {
     }
 
     @Test
+    void eachKindOfStringHasItsOwnLimitAndThe422NamesIt() throws Exception {
+        String org = service.createOrganization("Limits Org");
+        String secret = "s".repeat(16 * 1024);
+        JsonNode fits = streams.create("{\"organization_id\":\"" + org + "\",\"type\":\"GenericHttps\",\"name\":\""
+                + "n".repeat(255) + "\",\"config\":{\"url\":\"https://example.com/" + "p".repeat(2048 - 20)
+                + "\",\"auth\":{\"type\":\"bearer\",\"token\":\"" + secret + "\"}}}");
+        assertThat(fits.get("name").asText()).hasSize(255);
+
+        HttpResponse<String> tooLong = service.post("/log_streams", "{\"organization_id\":\"" + org
+                + "\",\"type\":\"GenericHttps\",\"name\":\"" + "n".repeat(256) + "\",\"config\":{\"url\":\"https://"
+                + "example.com/" + "p".repeat(2048 - 19) + "\",\"auth\":{\"type\":\"bearer\",\"token\":\"" + secret
+                + "s\"},\"source\":\"" + "x".repeat(1001) + "\"}}");
+        assertThat(tooLong.statusCode()).isEqualTo(422);
+        assertThat(TestJson.read(tooLong.body()).get("errors"))
+                .extracting(e -> tuple(e.get("field").asText(), e.get("code").asText(), e.get("message").asText()))
+                .containsExactlyInAnyOrder(
+                        tuple("name", "too_long", "name is at most 255 characters (the limit for a name)."),
+                        tuple("config.url", "too_long", "config.url is at most 2048 characters (the limit for a URL)."),
+                        tuple("config.auth.token", "too_long",
+                                "config.auth.token is at most 16384 characters (the limit for a secret or key file)."),
+                        tuple("config.source", "too_long", "config.source is at most 1000 characters (the limit for a value)."));
+    }
+
+    @Test
     void secretsAreEncryptedMaskedAndNeverLogged() throws Exception {
         ListAppender<ILoggingEvent> captured = new ListAppender<>();
         captured.start();

@@ -16,7 +16,25 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 public final class Validation {
 
-    public static final int MAX_STRING_LENGTH = 1000;
+    /** How long a string may be, by what it holds; the 422 names the limit. */
+    public enum Limit {
+        /** Names people give things (organizations, streams). */
+        NAME(255, "a name"),
+        /** Every other string. */
+        TEXT(1000, "a value"),
+        URL(2048, "a URL"),
+        /** Credentials and key files: a service-account key's JSON (~2.3 KB), PEM certificate chains. */
+        SECRET(16 * 1024, "a secret or key file");
+
+        public final int characters;
+        private final String what;
+
+        Limit(int characters, String what) {
+            this.characters = characters;
+            this.what = what;
+        }
+    }
+
     /** The dates every API accepts: years 1 to 9999 in UTC, well inside PostgreSQL's timestamptz range. */
     private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
     private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
@@ -45,17 +63,25 @@ public final class Validation {
     }
 
     public String requiredString(JsonNode node, String name, String field) {
+        return requiredString(node, name, field, Limit.TEXT);
+    }
+
+    public String requiredString(JsonNode node, String name, String field, Limit limit) {
         JsonNode value = present(node.get(name));
         if (value == null) {
             add(field, "required", field + " is required.");
             return null;
         }
-        return checkedString(value, field);
+        return checkedString(value, field, limit);
     }
 
     public String optionalString(JsonNode node, String name, String field) {
+        return optionalString(node, name, field, Limit.TEXT);
+    }
+
+    public String optionalString(JsonNode node, String name, String field, Limit limit) {
         JsonNode value = present(node.get(name));
-        return value == null ? null : checkedString(value, field);
+        return value == null ? null : checkedString(value, field, limit);
     }
 
     /** An ISO-8601 date-time with offset, in years 1-9999 (UTC); null (and an error) when it is not one. */
@@ -102,7 +128,7 @@ public final class Validation {
         }
     }
 
-    private String checkedString(JsonNode value, String field) {
+    private String checkedString(JsonNode value, String field, Limit limit) {
         if (!value.isTextual()) {
             add(field, "invalid_type", field + " must be a string.");
             return null;
@@ -112,8 +138,9 @@ public final class Validation {
             add(field, "required", field + " must not be empty.");
             return null;
         }
-        if (text.length() > MAX_STRING_LENGTH) {
-            add(field, "too_long", field + " is at most " + MAX_STRING_LENGTH + " characters.");
+        if (text.length() > limit.characters) {
+            add(field, "too_long", field + " is at most " + limit.characters + " characters (the limit for "
+                    + limit.what + ").");
             return null;
         }
         return storable(text, field) ? text : null;

@@ -12,7 +12,14 @@ final class AwsFailures {
     /** Answers only the customer can fix: credentials, role trust, bucket. */
     private static final Set<String> INVALID = Set.of("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
             "NoSuchBucket", "AllAccessDisabled", "InvalidBucketName", "AccountProblem", "InvalidToken",
-            "ExpiredToken", "PermanentRedirect", "AuthorizationHeaderMalformed", "InvalidClientTokenId");
+            "PermanentRedirect", "AuthorizationHeaderMalformed", "InvalidClientTokenId");
+    /**
+     * Answers that pass, whatever their status: throttling (STS answers 400 Throttling), a conflicting operation in
+     * flight, and our side's session or clock (an expired session token is refreshed, a skewed clock is ours).
+     */
+    private static final Set<String> RETRY = Set.of("SlowDown", "RequestTimeout", "Throttling", "ThrottlingException",
+            "RequestLimitExceeded", "TooManyRequestsException", "OperationAborted", "ExpiredToken",
+            "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable");
 
     private AwsFailures() {
     }
@@ -45,9 +52,10 @@ final class AwsFailures {
         String message = service + " " + status + " " + code + ": " + ConfigChecks.abbreviate(
                 aws.awsErrorDetails() == null ? aws.getMessage() : aws.awsErrorDetails().errorMessage());
         Failure.Kind kind;
-        if (INVALID.contains(code)) {
+        if (INVALID.contains(code) || code.startsWith("KMS.")) {
+            // KMS.*: the bucket's encryption key is disabled or not usable by the role
             kind = Failure.Kind.INVALID;
-        } else if ("SlowDown".equals(code) || "RequestTimeout".equals(code) || status >= 500 || status == 429) {
+        } else if (RETRY.contains(code) || status >= 500 || status == 429) {
             kind = Failure.Kind.RETRY;
         } else {
             kind = Failure.kindOf(status);

@@ -1,6 +1,7 @@
 package dev.auditstream.destinations;
 
 import java.net.URISyntaxException;
+import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -21,19 +22,24 @@ public final class ConfigChecks {
 
     private final Validation errors;
     private final AddressGuard guard;
+    private final List<String> secretPointers;
 
-    public ConfigChecks(Validation errors, AddressGuard guard) {
+    /** @param secretPointers the destination's secret members, which may be as long as a key file */
+    public ConfigChecks(Validation errors, AddressGuard guard, List<String> secretPointers) {
         this.errors = errors;
         this.guard = guard;
+        this.secretPointers = secretPointers;
     }
 
     public void unknownMembers(JsonNode config, Set<String> allowed, String prefix) {
         errors.unknownFields(config, allowed, "config." + prefix);
     }
 
-    /** An optional string member; null when absent. */
+    /** An optional string member (a secret when the destination names it one); null when absent. */
     public String string(JsonNode config, String member, String field) {
-        return errors.optionalString(config, member, "config." + field);
+        Validation.Limit limit = secretPointers.contains("/" + field.replace('.', '/'))
+                ? Validation.Limit.SECRET : Validation.Limit.TEXT;
+        return errors.optionalString(config, member, "config." + field, limit);
     }
 
     /** An optional member with a fixed set of values. */
@@ -53,7 +59,7 @@ public final class ConfigChecks {
 
     /** {@link #url(JsonNode, String)} of a nested member, reported as {@code config.<field>}. */
     public String url(JsonNode config, String member, String field) {
-        String value = string(config, member, field);
+        String value = errors.optionalString(config, member, "config." + field, Validation.Limit.URL);
         if (value == null) {
             return null;
         }

@@ -57,7 +57,6 @@ public final class Destinations {
             groups.add(events.subList(from, Math.min(events.size(), from + parallelUploads)).stream()
                     .map(event -> store.object(target, event)).toList());
         }
-        exchange.setVariable("destinationUri", store.endpointUri(target));
         // shared with the uploads' copies of the exchange, which see the same property value
         exchange.setProperty(UPLOAD_FAILURES, new ConcurrentLinkedQueue<Exception>());
         sent(exchange, batch, events.size());
@@ -78,15 +77,20 @@ public final class Destinations {
         }
     }
 
-    /** Route step: one object's message for the store's endpoint. */
-    public void objectMessage(Exchange exchange) {
+    /** Route step: uploads the object in the body with the stream's client. */
+    public void upload(Exchange exchange) {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         Object body = exchange.getMessage().getBody();
         if (!(body instanceof EventObjects object)) {
             throw new IllegalStateException("not an object to upload: " + (body == null ? "null" : body.getClass()));
         }
-        ((ObjectStoreDestination) get(target.type())).headers(exchange.getMessage(), object, target);
-        exchange.getMessage().setBody(object.body());
+        ((ObjectStoreDestination) get(target.type())).upload(target, object);
+    }
+
+    /** Closes what the object stores keep for a deleted stream. */
+    public void forget(String streamId) {
+        byType.values().stream().filter(ObjectStoreDestination.class::isInstance)
+                .forEach(d -> ((ObjectStoreDestination) d).forget(streamId));
     }
 
     public HttpDestination http(String type) {

@@ -1,35 +1,42 @@
 package dev.auditstream.destinations;
 
 import java.net.URI;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.camel.CamelContext;
-import org.apache.camel.Message;
-import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.StsClientBuilder;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 import software.amazon.awssdk.services.sts.model.AssumeRoleRequest;
 
 /**
- * AWS S3 through camel-aws2-s3: one pretty-printed object per event under
- * {@code [bucketPath/]YYYY-MM-DD/{timestamp}_{keySuffix}.json}, each PUT with Content-MD5. The service never holds
+ * AWS S3: one pretty-printed object per event under {@code [bucketPath/]YYYY-MM-DD/{timestamp}_{keySuffix}.json},
+ * each PUT with Content-MD5 and {@code If-None-Match: *} (the AWS SDK's client; camel-aws2-s3 cannot send the
+ * condition). The service never holds
  * the customer's keys: it assumes {@code arn:aws:iam::{accountId}:role/{roleName}} with the stream's own external ID,
  * through STS, with credentials that refresh before they expire.
  */
@@ -45,12 +52,22 @@ public final class S3 implements ObjectStoreDestination {
                            String accessKeyId, String secretAccessKey) {
     }
 
-    private final Settings settings;
-    private final StreamClients<S3Client> clients;
+    /** A stream's S3 client and the STS client its assumed-role credentials refresh with (null without one). */
+    record Clients(S3Client s3, StsClient sts) implements AutoCloseable {
+        @Override
+        public void close() {
+            s3.close();
+            if (sts != null) {
+                sts.close();
+            }
+        }
+    }
 
-    public S3(CamelContext context, Settings settings) {
+    private final Settings settings;
+    private final StreamClients<Clients> clients = new StreamClients<>();
+
+    public S3(Settings settings) {
         this.settings = settings;
-        this.clients = new StreamClients<>(context, "s3Client");
     }
 
     @Override
@@ -115,48 +132,99 @@ public final class S3 implements ObjectStoreDestination {
     }
 
     @Override
-    public String endpointUri(DeliveryTarget target) {
-        return clients.endpoint(target, this::client, S3::endpointUri);
-    }
-
-    /**
-     * The endpoint of the stream's client, named by its registry name only: the customer's bucket is no part of an
-     * endpoint URI, it goes with each upload (see {@link #s3Headers}).
-     */
-    static String endpointUri(String clientName) {
-        return "aws2-s3://" + clientName + "?amazonS3Client=#" + clientName + "&autoCreateBucket=false";
+    public void upload(DeliveryTarget target, EventObjects object) {
+        put(clients.client(target, this::clients).s3(), target.text("bucketName", ""), object,
+                request -> request.ifNoneMatch("*"));
     }
 
     @Override
-    public void headers(Message message, EventObjects object, DeliveryTarget target) {
-        s3Headers(message, object, target);
+    public void forget(String streamId) {
+        clients.evict(streamId);
     }
 
-    static void s3Headers(Message message, EventObjects object, DeliveryTarget target) {
-        message.setHeader(AWS2S3Constants.OVERRIDE_BUCKET_NAME, target.text("bucketName", ""));
-        message.setHeader(AWS2S3Constants.KEY, object.key());
-        message.setHeader(AWS2S3Constants.CONTENT_MD5, object.contentMd5());
-        message.setHeader(AWS2S3Constants.CONTENT_TYPE, "application/json");
-        message.setHeader(AWS2S3Constants.CONTENT_LENGTH, (long) object.body().length);
+    /**
+     * Writes the object with Content-MD5 and the store's create-if-absent condition. A refusal because the key is
+     * taken (412 precondition, 409 conflicting write, 403 from a bucket that will not replace objects) passes when
+     * the stored object has the same MD5: an earlier attempt wrote it.
+     */
+    static void put(S3Client s3, String bucket, EventObjects object, Consumer<PutObjectRequest.Builder> ifAbsent) {
+        try {
+            s3.putObject(request -> ifAbsent.accept(request.bucket(bucket).key(object.key())
+                            .contentMD5(object.contentMd5()).contentType("application/json")
+                            .contentLength((long) object.body().length)),
+                    RequestBody.fromBytes(object.body()));
+        } catch (S3Exception refused) {
+            int status = refused.statusCode();
+            if (status != 412 && status != 409 && status != 403) {
+                throw refused;
+            }
+            String stored;
+            try {
+                stored = storedMd5(s3, bucket, object.key());
+            } catch (S3Exception unreadable) {
+                refused.addSuppressed(unreadable);
+                // a 403 that cannot be looked into is most likely the credentials: the refusal says it best
+                throw status == 403 ? refused : new ObjectConflictException("Object " + object.key()
+                        + " is already in bucket " + bucket + " and cannot be read to compare (" + unreadable.statusCode()
+                        + "): allow this service s3:GetObject on its objects, so a retried upload can confirm what it "
+                        + "wrote.", refused);
+            }
+            if (object.contentMd5().equals(stored)) {
+                return;
+            }
+            if (stored == null) {
+                throw refused;
+            }
+            throw new ObjectConflictException("Object " + object.key() + " in bucket " + bucket + " holds other content "
+                    + "than this event and the bucket refuses to replace it (" + status + "): remove that object or "
+                    + "give the stream another bucketPath.", refused);
+        }
+    }
+
+    /** The stored object's MD5 (base64), or null when there is none: its ETag, or its bytes' where that is no MD5. */
+    private static String storedMd5(S3Client s3, String bucket, String key) {
+        HeadObjectResponse head;
+        try {
+            head = s3.headObject(request -> request.bucket(bucket).key(key));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return null;
+            }
+            throw e;
+        }
+        String etag = head.eTag() == null ? "" : head.eTag().replace("\"", "");
+        if (etag.matches("[0-9a-fA-F]{32}")) {
+            return Base64.getEncoder().encodeToString(HexFormat.of().parseHex(etag));
+        }
+        // multipart or SSE-KMS: the ETag is no MD5
+        byte[] bytes = s3.getObjectAsBytes(request -> request.bucket(bucket).key(key)).asByteArray();
+        try {
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("MD5").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Names the stream's role and external ID where AssumeRole was refused. */
     @Override
     public Failure classify(Throwable failure, DeliveryTarget target) {
-        return AwsFailures.classify(failure, roleArn(target), target.text("externalId", ""));
+        Failure conflict = ObjectConflictException.in(failure);
+        return conflict != null ? conflict : AwsFailures.classify(failure, roleArn(target), target.text("externalId", ""));
     }
 
-    private S3Client client(DeliveryTarget target) {
+    private Clients clients(DeliveryTarget target) {
         Region region = Region.of(target.text("region", "us-east-1"));
         AwsCredentialsProvider own = ownCredentials();
         AwsCredentialsProvider credentials = own;
+        StsClient sts = null;
         if (settings.assumeRole()) {
-            StsClientBuilder sts = StsClient.builder().region(region).credentialsProvider(own);
+            StsClientBuilder stsBuilder = StsClient.builder().region(region).credentialsProvider(own);
             if (settings.stsEndpoint() != null) {
-                sts.endpointOverride(settings.stsEndpoint());
+                stsBuilder.endpointOverride(settings.stsEndpoint());
             }
+            sts = stsBuilder.build();
             credentials = StsAssumeRoleCredentialsProvider.builder()
-                    .stsClient(sts.build())
+                    .stsClient(sts)
                     .refreshRequest(AssumeRoleRequest.builder()
                             .roleArn(roleArn(target))
                             .externalId(target.text("externalId", ""))
@@ -165,7 +233,7 @@ public final class S3 implements ObjectStoreDestination {
                             .build())
                     .build();
         }
-        return builder(region, credentials, settings.s3Endpoint()).build();
+        return new Clients(builder(region, credentials, settings.s3Endpoint()).build(), sts);
     }
 
     /** An S3 client as every S3-compatible store accepts it: checksums only where required, path-style overrides. */

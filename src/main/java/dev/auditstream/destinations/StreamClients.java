@@ -4,61 +4,55 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
-import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One store client per stream, built once per config version and bound in the Camel registry for that stream's
- * endpoint. A config change closes the old client and removes its endpoint, so neither piles up.
+ * One store client per stream, built once per config version. A config change or the stream's deletion closes the
+ * old client (with its connection pool and credential refresher), so none pile up.
  */
 final class StreamClients<C extends AutoCloseable> {
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamClients.class);
 
-    private record Bound<C>(int version, C client, String uri) {
+    private record Bound<C>(int version, C client) {
     }
 
-    private final CamelContext context;
-    private final String prefix;
     private final Map<String, Bound<C>> byStream = new ConcurrentHashMap<>();
 
-    StreamClients(CamelContext context, String prefix) {
-        this.context = context;
-        this.prefix = prefix;
-    }
-
-    /**
-     * The endpoint URI for the stream's current config; {@code uri} gets the registry name its client is bound to.
-     */
-    String endpoint(DeliveryTarget target, Function<DeliveryTarget, C> build, Function<String, String> uri) {
+    /** The client for the stream's current config, built by {@code build} when there is none yet. */
+    C client(DeliveryTarget target, Function<DeliveryTarget, C> build) {
         Bound<C> bound = byStream.get(target.streamId());
         if (bound != null && bound.version() == target.configVersion()) {
-            return bound.uri();
+            return bound.client();
         }
         synchronized (this) {
             bound = byStream.get(target.streamId());
             if (bound != null && bound.version() == target.configVersion()) {
-                return bound.uri();
+                return bound.client();
             }
-            if (bound != null) {
-                retire(bound);
-            }
-            String name = prefix + "-" + target.streamId();
-            C client = build.apply(target);
-            context.getRegistry().bind(name, client);
-            Bound<C> fresh = new Bound<>(target.configVersion(), client, uri.apply(name));
+            Bound<C> fresh = new Bound<>(target.configVersion(), build.apply(target));
             byStream.put(target.streamId(), fresh);
-            return fresh.uri();
+            if (bound != null) {
+                close(bound.client());
+            }
+            return fresh.client();
         }
     }
 
-    private void retire(Bound<C> bound) {
+    /** Closes the stream's client, if it has one: the stream was changed or deleted. */
+    void evict(String streamId) {
+        Bound<C> bound = byStream.remove(streamId);
+        if (bound != null) {
+            close(bound.client());
+        }
+    }
+
+    private static void close(AutoCloseable client) {
         try {
-            context.removeEndpoints(bound.uri());
-            bound.client().close();
+            client.close();
         } catch (Exception e) {
-            LOG.debug("Retiring a replaced store client failed", e);
+            LOG.debug("Closing a replaced store client failed", e);
         }
     }
 }

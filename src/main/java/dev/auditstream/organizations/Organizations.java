@@ -47,7 +47,7 @@ public final class Organizations {
         ObjectNode request = Json.object(body);
         Validation errors = new Validation();
         errors.unknownFields(request, CREATE_FIELDS, "");
-        String name = errors.requiredString(request, "name", "name");
+        String name = errors.requiredString(request, "name", "name", Validation.Limit.NAME);
         String externalId = errors.optionalString(request, "external_id", "external_id");
         ObjectNode metadata = stringMap(request.get("metadata"), errors);
         String id = "org_" + UlidCreator.getMonotonicUlid();

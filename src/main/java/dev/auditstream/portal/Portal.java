@@ -73,8 +73,8 @@ public final class Portal {
         if (intent != null && !intent.equals("log_streams")) {
             errors.add("intent", "unsupported", "This service's portal offers the log_streams intent.");
         }
-        String returnUrl = url(errors.optionalString(request, "return_url", "return_url"), "return_url", errors);
-        String successUrl = url(errors.optionalString(request, "success_url", "success_url"), "success_url", errors);
+        String returnUrl = url(errors.optionalString(request, "return_url", "return_url", Validation.Limit.URL), "return_url", errors);
+        String successUrl = url(errors.optionalString(request, "success_url", "success_url", Validation.Limit.URL), "success_url", errors);
         errors.throwIfAny();
         organizations.requireExisting(organization);
         String token = token(LINK, organization, Instant.now().plus(linkLifetime), returnUrl, successUrl);

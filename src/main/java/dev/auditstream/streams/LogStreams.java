@@ -117,7 +117,7 @@ public final class LogStreams {
         if (type != null && !destinations.knows(type)) {
             errors.add("type", "invalid", "type must be one of " + destinations.types() + ".");
         }
-        String name = errors.optionalString(request, "name", "name");
+        String name = errors.optionalString(request, "name", "name", Validation.Limit.NAME);
         ObjectNode config = object(request.get("config"), "config", errors);
         ObjectNode filters = filters(request.get("filters"), errors);
         if (type == null || !destinations.knows(type)) {
@@ -127,7 +127,7 @@ public final class LogStreams {
         readOnly(config, destination, errors);
         Map<String, String> generated = destination.generate();
         generated.forEach(config::put);
-        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
+        List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard(), destination.secretPointers()));
         errors.throwIfAny();
         organizations.requireExisting(organizationId);
         return new Draft(organizationId, type, name, config, filters, generated, missing);
@@ -176,7 +176,7 @@ public final class LogStreams {
         ObjectNode request = Json.object(body);
         Validation errors = new Validation();
         errors.unknownFields(request, PATCH_FIELDS, "");
-        String name = errors.optionalString(request, "name", "name");
+        String name = errors.optionalString(request, "name", "name", Validation.Limit.NAME);
         String requestedState = errors.optionalString(request, "state", "state");
         if (requestedState != null && !Set.of("active", "inactive").contains(requestedState)) {
             errors.add("state", "invalid", "state can be set to 'active' (resume) or 'inactive' (pause).");
@@ -200,7 +200,7 @@ public final class LogStreams {
                 merge(config, (ObjectNode) configPatch);
                 forgetCredentialsOnNewUrl(config, url, configPatch, destination);
             }
-            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard()));
+            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard(), destination.secretPointers()));
             errors.throwIfAny();
             byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
 
@@ -295,6 +295,7 @@ public final class LogStreams {
                 throw ApiException.notFound("Log stream", id);
             }
         }
+        destinations.forget(id);
     }
 
     /** Route step for POST /log_streams/{id}/replay: delivers again everything accepted since {@code from}. */
