@@ -168,21 +168,24 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.backoff-max"),
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
                 maxBatch, metrics);
-        StreamWorkers workers = new StreamWorkers(settings.integer("auditstream.delivery.workers"));
+        StreamWorkers workers = new StreamWorkers(settings.integer("auditstream.delivery.workers"),
+                settings.integer("auditstream.delivery.lease-seconds"), dataSource,
+                context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "lease-heartbeat"));
 
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
                 registry.lookupByNameAndType("organizations", Organizations.class), states,
                 settings.integer("auditstream.streams.max-per-organization")));
         registry.bind("streamWorkers", workers);
+        context.addService(workers, true, true);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
-        registry.bind("deliveryTargets", new DeliveryTargets(secrets));
+        registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);
-        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics, history));
+        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, metrics, history));
         registry.bind("streamTests", new StreamTests(dataSource, states));
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));

@@ -190,8 +190,8 @@ public final class LogStreams {
                         state_changed_at = CASE WHEN state <> ? THEN now() ELSE state_changed_at END,
                         next_attempt_at = CASE WHEN ? THEN now() ELSE next_attempt_at END,
                         failures = CASE WHEN ? THEN 0 ELSE failures END,
-                        -- whoever is delivering stops at its next step and the stream is claimed afresh
-                        lease_owner = NULL, lease_until = NULL,
+                        -- whoever is delivering stops before its next request and the stream is claimed afresh
+                        lease_owner = NULL, lease_until = NULL, lease_token = NULL,
                         updated_at = now()
                     WHERE id = ?""")) {
                 ps.setString(1, name);
@@ -238,7 +238,7 @@ public final class LogStreams {
             Map<String, Object> row = lockedRow(c, id, organizationId);
             try (PreparedStatement ps = c.prepareStatement("""
                     UPDATE log_stream s SET cursor_xid = p.xid, cursor_seq = p.seq - 1, next_attempt_at = now(),
-                        lease_owner = NULL, lease_until = NULL
+                        lease_owner = NULL, lease_until = NULL, lease_token = NULL
                     FROM (SELECT xid, seq FROM audit_event WHERE organization_id = ? AND accepted_at >= ?
                           ORDER BY xid, seq LIMIT 1) p
                     WHERE s.id = ?""")) {

@@ -18,7 +18,7 @@ import dev.auditstream.destinations.StoredEvent;
 
 /**
  * The stream state machine's writes: what a delivery outcome does to a stream (state, backoff, batch size, dead
- * letters), each transition stored with its reason. Every write is conditional on still holding the lease.
+ * letters), each transition stored with its reason. Every write of a drain is conditional on its claim's token.
  */
 public final class StreamStates {
 
@@ -40,9 +40,9 @@ public final class StreamStates {
     }
 
     /** Accepted by the destination: back to {@code active}, and a halved batch size grows back. */
-    public void delivered(String streamId, String organizationId, String owner, int events, Integer httpStatus,
+    public void delivered(String streamId, String organizationId, String claimToken, int events, Integer httpStatus,
                           long durationMs) throws SQLException {
-        whileLeased(streamId, owner, (c, locked) -> {
+        whileClaimed(streamId, claimToken, (c, locked) -> {
             String from = locked.state();
             try (PreparedStatement ps = c.prepareStatement("""
                         UPDATE log_stream SET state = 'active', state_reason = NULL, failures = 0, last_error = NULL,
@@ -62,9 +62,9 @@ public final class StreamStates {
     }
 
     /** Refused or unreachable: what happens next depends on the kind of failure. */
-    public void failed(String streamId, String organizationId, String owner, Failure failure, Batch batch, int sent,
+    public void failed(String streamId, String organizationId, String claimToken, Failure failure, Batch batch, int sent,
                        long durationMs) throws SQLException {
-        whileLeased(streamId, owner, (c, locked) -> {
+        whileClaimed(streamId, claimToken, (c, locked) -> {
             String from = locked.state();
             switch (failure.kind()) {
                 case RETRY -> setState(c, streamId, organizationId, from, "error", failure,
@@ -84,11 +84,11 @@ public final class StreamStates {
         void run(Connection c, Locked locked) throws SQLException;
     }
 
-    /** Runs the work in one transaction with the stream's row locked, if {@code owner} still holds its lease. */
-    private void whileLeased(String streamId, String owner, LeasedWork work) throws SQLException {
+    /** Runs the work in one transaction with the stream's row locked, if the claim's token is still the stream's. */
+    private void whileClaimed(String streamId, String claimToken, LeasedWork work) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            Locked locked = lock(c, streamId, owner);
+            Locked locked = lock(c, streamId, claimToken);
             if (locked != null) {
                 work.run(c, locked);
             }
@@ -127,15 +127,15 @@ public final class StreamStates {
     }
 
     /**
-     * The stream's row, locked, while {@code owner} still holds its lease (null once it does not); a null owner
-     * (a test send from the API) needs no lease.
+     * The stream's row, locked, while the claim's token is still the stream's (null once it is not); no token (a
+     * test send from the API) needs no claim.
      */
-    private static Locked lock(Connection c, String streamId, String owner) throws SQLException {
+    private static Locked lock(Connection c, String streamId, String claimToken) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT state, failures FROM log_stream WHERE id = ? AND (?::text IS NULL OR lease_owner = ?) FOR UPDATE")) {
+                "SELECT state, failures FROM log_stream WHERE id = ? AND (?::uuid IS NULL OR lease_token = ?::uuid) FOR UPDATE")) {
             ps.setString(1, streamId);
-            ps.setString(2, owner);
-            ps.setString(3, owner);
+            ps.setString(2, claimToken);
+            ps.setString(3, claimToken);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new Locked(rs.getString(1), rs.getInt(2)) : null;
             }

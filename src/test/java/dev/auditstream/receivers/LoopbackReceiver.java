@@ -86,6 +86,8 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final AtomicInteger requestCount = new AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
 
     // Guards everything below; also the monitor awaitEvents waits on.
     private final Object lock = new Object();
@@ -164,6 +166,11 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     /** Requests that arrived so far, counted on arrival (a hanging request counts before it is answered). */
     public int requestCount() {
         return requestCount.get();
+    }
+
+    /** The most requests this receiver ever had in hand at once (arrived, not yet answered). */
+    public int maxConcurrentRequests() {
+        return maxInFlight.get();
     }
 
     /** Accepted audit events, in the order they were accepted. */
@@ -264,6 +271,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private void exchange(HttpExchange ex) {
         long seq = requestCount.incrementAndGet();
         Instant arrivedAt = Instant.now();
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         try {
             byte[] raw = ex.getRequestBody().readAllBytes();
             Headers headers = new Headers();
@@ -332,6 +340,8 @@ public abstract class LoopbackReceiver implements AutoCloseable {
                 ex.close();
             }
             throw e;
+        } finally {
+            inFlight.decrementAndGet();
         }
     }
 
