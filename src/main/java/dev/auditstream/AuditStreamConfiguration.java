@@ -1,6 +1,7 @@
 package dev.auditstream;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -44,6 +45,7 @@ import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
 import dev.auditstream.streams.DeliveryFailures;
+import dev.auditstream.streams.DeliveryHealth;
 import dev.auditstream.streams.DeliveryHistory;
 import dev.auditstream.streams.DeliveryOutcomes;
 import dev.auditstream.streams.DeliveryTargets;
@@ -169,7 +171,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
                 maxBatch, metrics);
         StreamWorkers workers = new StreamWorkers(settings.integer("auditstream.delivery.workers"),
-                settings.integer("auditstream.delivery.lease-seconds"), dataSource,
+                settings.integer("auditstream.delivery.lease-seconds"),
+                settings.duration("auditstream.delivery.fair-share"),
+                settings.integer("auditstream.delivery.fair-share-batches"), dataSource,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "lease-heartbeat"));
 
         registry.bind("destinations", destinations);
@@ -178,6 +182,12 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.integer("auditstream.streams.max-per-organization")));
         registry.bind("streamWorkers", workers);
         context.addService(workers, true, true);
+        DeliveryHealth deliveryHealth = new DeliveryHealth(workers,
+                Duration.ofMillis(settings.integer("auditstream.delivery.poll-interval")),
+                settings.integer("auditstream.delivery.stall-polls"),
+                settings.duration("auditstream.delivery.oldest-transaction-warning"), metrics);
+        registry.bind("deliveryHealth", deliveryHealth);
+        HealthCheckRegistry.get(context).register(deliveryHealth);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));

@@ -2,6 +2,7 @@ package dev.auditstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.time.Duration;
@@ -11,15 +12,21 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.builder.AdviceWith;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.receivers.LoopbackReceiver;
 import dev.auditstream.receivers.SplunkHec;
 import dev.auditstream.streams.StreamWorkers;
@@ -34,6 +41,22 @@ class DeliveryLifecycleTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final int WORKERS = 4;
 
+    /** Answers for slow-dns.test only once the test lets it; everything else as the JVM resolves it. */
+    private static final CountDownLatch DNS_ANSWERS = new CountDownLatch(1);
+    private static final CountDownLatch DNS_ASKED = new CountDownLatch(1);
+    private static final HostResolver RESOLVER = host -> {
+        if (!host.equals("slow-dns.test")) {
+            return InetAddress.getAllByName(host);
+        }
+        DNS_ASKED.countDown();
+        try {
+            DNS_ANSWERS.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new InetAddress[] {InetAddress.getLoopbackAddress()};
+    };
+
     private static RunningService service;
     private static StreamApi streams;
     private final List<SplunkHec> receivers = new ArrayList<>();
@@ -41,7 +64,7 @@ class DeliveryLifecycleTest {
 
     @BeforeAll
     static void start() throws Exception {
-        service = RunningService.start(RunningService.newDataDir("delivery-lifecycle"), Map.of(
+        service = RunningService.start(RunningService.newDataDir("delivery-lifecycle"), settings(
                 "auditstream.allow-private-destinations", "true",
                 "auditstream.delivery.workers", String.valueOf(WORKERS),
                 "auditstream.delivery.max-batch", "10",
@@ -50,8 +73,19 @@ class DeliveryLifecycleTest {
                 "auditstream.delivery.backoff-base", "PT0.1S",
                 "auditstream.delivery.backoff-max", "PT0.5S",
                 "auditstream.db.pool-size", "6",
-                "auditstream.db.connection-timeout", "PT1S"));
+                "auditstream.delivery.stall-polls", "20",
+                "auditstream.delivery.oldest-transaction-warning", "PT1S",
+                "auditstream.delivery.observe-interval", "200",
+                "auditstream.db.connection-timeout", "PT1S"), Map.of("hostResolver", RESOLVER));
         streams = new StreamApi(service);
+    }
+
+    private static Map<String, String> settings(String... keysAndValues) {
+        Map<String, String> settings = new java.util.HashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            settings.put(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return settings;
     }
 
     @AfterAll
@@ -110,12 +144,14 @@ class DeliveryLifecycleTest {
             // every connection is the test's: the drain's cursor advance times out
         }
         try {
-            Thread.sleep(3000);
+            // no claim poll gets through: delivery's health goes down (readiness is another check's)
+            RunningService.await("delivery health is down", () -> deliveryHealth() == HealthCheck.State.DOWN);
         } finally {
             for (Connection c : held) {
                 c.close();
             }
         }
+        RunningService.await("delivery health is up again", () -> deliveryHealth() == HealthCheck.State.UP);
         assertThat(distinct(a.receiver)).isSubsetOf(markers("pool", 25));
         awaitDistinct(a.receiver, 25);
         awaitAllWorkersFree();
@@ -224,7 +260,77 @@ class DeliveryLifecycleTest {
         awaitAllWorkersFree();
     }
 
+    @Test
+    void aLongTransactionOnTheServerTurnsDeliveryHealthDownUntilItEnds() throws Exception {
+        assertThat(deliveryHealth()).isEqualTo(HealthCheck.State.UP);
+        try (Connection c = service.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (var s = c.createStatement()) {
+                s.execute("SELECT pg_current_xact_id()"); // holds a transaction id, as a writer does
+            }
+            RunningService.await("delivery health is down", () -> deliveryHealth() == HealthCheck.State.DOWN);
+            assertThat(service.gauge("auditstream.db.oldest.transaction.seconds")).isGreaterThanOrEqualTo(1);
+            c.commit();
+        }
+        RunningService.await("delivery health is up again", () -> deliveryHealth() == HealthCheck.State.UP);
+    }
+
+    @Test
+    void aFreshStreamIsDeliveredWhileEveryWorkerDrainsALastingBacklog() throws Exception {
+        List<Splunk> backlogged = new ArrayList<>();
+        for (int i = 0; i < WORKERS; i++) {
+            Splunk slow = splunk("Backlog " + i);
+            streams.patch(slow.id, "{\"state\":\"inactive\"}");
+            assertThat(new EventSender(service.uri("/audit_logs/events"), slow.org).run(4, 50)).hasSize(200);
+            // slow but succeeding: 20 batches of 10, each answered after 500 ms
+            slow.receiver.hangNext(1000, Duration.ofMillis(500));
+            backlogged.add(slow);
+        }
+        Splunk fresh = splunk("Fresh");
+        for (Splunk slow : backlogged) {
+            streams.patch(slow.id, "{\"state\":\"active\"}");
+        }
+        for (Splunk slow : backlogged) {
+            awaitRequests(slow.receiver, 1);
+        }
+        assertThat(workers().freeSlots()).isZero();
+        streams.send(fresh.org, "fresh", 1);
+
+        fresh.receiver.awaitEvents(1, WAIT);
+        // it did not wait for a backlog to drain: each one yielded its worker after its fair share
+        for (Splunk slow : backlogged) {
+            assertThat(slow.receiver.events().size()).isLessThan(200);
+        }
+    }
+
+    @Test
+    void aChangeWaitingForItsHostToResolveLocksNothing() throws Exception {
+        Splunk a = splunk("Slow DNS");
+        CompletableFuture<JsonNode> change = CompletableFuture.supplyAsync(() -> {
+            try {
+                return streams.patch(a.id, "{\"config\":{\"url\":\"http://slow-dns.test:"
+                        + java.net.URI.create(a.receiver.baseUrl()).getPort() + "\",\"token\":\"tok-x\"}}");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(DNS_ASKED.await(30, TimeUnit.SECONDS)).isTrue();
+        try (Connection c = service.dataSource().getConnection();
+             var s = c.createStatement()) {
+            // the stream's row is free, and no transaction of the service holds the delivery watermark back
+            s.execute("SELECT 1 FROM log_stream WHERE id = '" + a.id + "' FOR UPDATE NOWAIT");
+        } finally {
+            DNS_ANSWERS.countDown();
+        }
+        assertThat(change.get(30, TimeUnit.SECONDS).at("/config/url").asText()).contains("slow-dns.test");
+    }
+
     // ---- helpers ----
+
+    private static HealthCheck.State deliveryHealth() {
+        return HealthCheckRegistry.get(service.context()).getCheck("delivery").orElseThrow().call().getState();
+    }
+
 
     private record Splunk(String org, String id, SplunkHec receiver) {
     }
@@ -241,10 +347,12 @@ class DeliveryLifecycleTest {
         return new Splunk(org, id, receiver);
     }
 
+    private static StreamWorkers workers() {
+        return service.context().getRegistry().lookupByNameAndType("streamWorkers", StreamWorkers.class);
+    }
+
     private static void awaitAllWorkersFree() throws Exception {
-        StreamWorkers workers = service.context().getRegistry().lookupByNameAndType("streamWorkers",
-                StreamWorkers.class);
-        RunningService.await("every worker slot is free again", () -> workers.freeSlots() == WORKERS);
+        RunningService.await("every worker slot is free again", () -> workers().freeSlots() == WORKERS);
     }
 
     private static void awaitRequests(LoopbackReceiver receiver, int n) throws Exception {

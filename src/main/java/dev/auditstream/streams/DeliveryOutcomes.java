@@ -42,7 +42,7 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
         exchange.removeVariable("failure");
         exchange.removeVariable("sentCount");
         exchange.removeVariable("response");
-        exchange.removeVariable("advanced");
+        exchange.removeVariable("advancedRows");
     }
 
     /**
@@ -74,7 +74,8 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
         if (sent == null && failure == null) {
             return; // nothing was due: no attempt to record
         }
-        if (claim.lost() || (failure == null && !Boolean.TRUE.equals(exchange.getVariable("advanced", Boolean.class)))) {
+        boolean advanced = Integer.valueOf(1).equals(exchange.getVariable("advancedRows", Integer.class));
+        if (claim.lost() || (failure == null && !advanced)) {
             return; // the stream was changed or taken over meanwhile: this drain's outcome is nobody's any more
         }
         String streamId = exchange.getVariable("streamId", String.class);

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -43,6 +44,9 @@ public final class StreamWorkers extends ServiceSupport {
         private final long claimedAt = System.nanoTime();
         private volatile long renewedAt = claimedAt;
         private volatile boolean lost;
+        private long shareStart = claimedAt;
+        private int batches;
+        private volatile boolean yielded;
 
         Claim(String streamId, String organizationId, String token) {
             this.streamId = streamId;
@@ -66,14 +70,22 @@ public final class StreamWorkers extends ServiceSupport {
             return lost;
         }
 
-        /** Nanoseconds since the claim (for the fair share). */
-        public long heldNanos() {
-            return System.nanoTime() - claimedAt;
-        }
     }
+
+    /** Another stream due now, with events waiting, that no live instance holds (the claim query's condition). */
+    private static final String OTHERS_DUE = """
+            SELECT 1 FROM log_stream s
+            WHERE s.id <> ? AND s.state <> 'inactive' AND s.next_attempt_at <= now()
+              AND (s.lease_until IS NULL OR s.lease_until < now())
+              AND EXISTS (SELECT 1 FROM audit_event e
+                          WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq)
+                            AND e.xid < pg_snapshot_xmin(pg_current_snapshot()))
+            LIMIT 1""";
 
     private final String owner = "instance-" + UUID.randomUUID();
     private final int workers;
+    private final long fairShareNanos;
+    private final int fairShareBatches;
     private final int leaseSeconds;
     private final long leaseNanos;
     private final DataSource dataSource;
@@ -81,8 +93,11 @@ public final class StreamWorkers extends ServiceSupport {
     private final Map<String, Claim> held = new ConcurrentHashMap<>();
     private final Set<String> draining = ConcurrentHashMap.newKeySet();
 
-    public StreamWorkers(int workers, int leaseSeconds, DataSource dataSource, ScheduledExecutorService heartbeat) {
+    public StreamWorkers(int workers, int leaseSeconds, Duration fairShare, int fairShareBatches, DataSource dataSource,
+                         ScheduledExecutorService heartbeat) {
         this.workers = workers;
+        this.fairShareNanos = fairShare.toNanos();
+        this.fairShareBatches = fairShareBatches;
         this.leaseSeconds = leaseSeconds;
         this.leaseNanos = TimeUnit.SECONDS.toNanos(leaseSeconds);
         this.dataSource = dataSource;
@@ -150,13 +165,19 @@ public final class StreamWorkers extends ServiceSupport {
         release(exchange.getMessage().getBody(Claim.class));
     }
 
-    /** Gives the lease back (if the token is still the stream's) and, whatever that does, the worker slot. */
+    /**
+     * Gives the lease back (if the token is still the stream's) and, whatever that does, the worker slot. A stream
+     * that yielded to others is due again only now, so the streams that waited longer are claimed before it.
+     */
     void release(Claim claim) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "UPDATE log_stream SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?::uuid")) {
-            ps.setString(1, claim.streamId);
-            ps.setString(2, claim.token);
+             PreparedStatement ps = c.prepareStatement("""
+                     UPDATE log_stream SET lease_owner = NULL, lease_until = NULL,
+                         next_attempt_at = CASE WHEN ? THEN greatest(next_attempt_at, now()) ELSE next_attempt_at END
+                     WHERE id = ? AND lease_token = ?::uuid""")) {
+            ps.setBoolean(1, claim.yielded);
+            ps.setString(2, claim.streamId);
+            ps.setString(3, claim.token);
             ps.executeUpdate();
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Could not give back the lease of stream {} (it expires by itself): {}", claim.streamId,
@@ -165,6 +186,30 @@ public final class StreamWorkers extends ServiceSupport {
             draining.remove(claim.token);
             held.remove(claim.token);
         }
+    }
+
+    /**
+     * Route step after each batch: true when the claim has had its fair share (a time or a number of batches) while
+     * other streams are due and no worker of this instance is free for them; the drain then gives its worker up.
+     */
+    public boolean yields(Claim claim) throws SQLException {
+        claim.batches++;
+        if (System.nanoTime() - claim.shareStart < fairShareNanos && claim.batches < fairShareBatches) {
+            return false;
+        }
+        claim.shareStart = System.nanoTime();
+        claim.batches = 0;
+        if (freeSlots() > 0) {
+            return false; // a due stream gets a free worker at the next poll
+        }
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(OTHERS_DUE)) {
+            ps.setString(1, claim.streamId);
+            try (ResultSet rs = ps.executeQuery()) {
+                claim.yielded = rs.next();
+            }
+        }
+        return claim.yielded;
     }
 
     /**
