@@ -76,6 +76,7 @@ class DeliveryLifecycleTest {
                 "auditstream.delivery.stall-polls", "20",
                 "auditstream.delivery.oldest-transaction-warning", "PT1S",
                 "auditstream.delivery.observe-interval", "200",
+                "auditstream.retention.purge-interval", "5000",
                 "auditstream.db.connection-timeout", "PT1S"), Map.of("hostResolver", RESOLVER));
         streams = new StreamApi(service);
     }
@@ -323,6 +324,43 @@ class DeliveryLifecycleTest {
             DNS_ANSWERS.countDown();
         }
         assertThat(change.get(30, TimeUnit.SECONDS).at("/config/url").asText()).contains("slow-dns.test");
+    }
+
+    @Test
+    void onePurgeRunEmptiesTheExpiredHistoryKeysAndStateChanges() throws Exception {
+        Splunk a = splunk("Purge");
+        service.execute("INSERT INTO log_stream_delivery (stream_id, organization_id, at, events, outcome, duration_ms) "
+                + "SELECT '" + a.id + "', '" + a.org + "', now() - interval '8 days', 1, 'delivered', 1 "
+                + "FROM generate_series(1, 50000)");
+        service.execute("INSERT INTO log_stream_transition (stream_id, organization_id, from_state, to_state, at) "
+                + "SELECT '" + a.id + "', '" + a.org + "', 'active', 'error', now() - interval '31 days' "
+                + "FROM generate_series(1, 50000)");
+        service.execute("INSERT INTO idempotency_key (key, request_hash, event_id, created_at) "
+                + "SELECT 'purge-' || n, '\\x00', 'evt', now() - interval '25 hours' FROM generate_series(1, 50000) n");
+        // one purge interval is 5 s; the old cap of 5,000 rows per run would need ten
+        RunningService.await("the expired rows are gone", () ->
+                service.count("SELECT count(*) FROM log_stream_delivery WHERE stream_id = '" + a.id + "'")
+                        + service.count("SELECT count(*) FROM log_stream_transition WHERE stream_id = '" + a.id + "'")
+                        + service.count("SELECT count(*) FROM idempotency_key WHERE key LIKE 'purge-%'") == 0);
+    }
+
+    @Test
+    void deliveryHistoryTheDatabaseRefusedForAWhileIsWrittenLater() throws Exception {
+        Splunk a = splunk("History");
+        service.execute("""
+                CREATE OR REPLACE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'history refused for the test'; END $$""");
+        service.execute("CREATE TRIGGER refuse_history BEFORE INSERT ON log_stream_delivery FOR EACH ROW "
+                + "EXECUTE FUNCTION refuse_history()");
+        try {
+            streams.send(a.org, "history", 3);
+            awaitDistinct(a.receiver, 3);
+            Thread.sleep(1000); // a flush or two fail meanwhile
+        } finally {
+            service.execute("DROP TRIGGER refuse_history ON log_stream_delivery");
+        }
+        RunningService.await("the delivery is in the history", () -> streams.deliveries(a.id).stream()
+                .anyMatch(d -> d.get("outcome").asText().equals("delivered")));
     }
 
     // ---- helpers ----
