@@ -13,6 +13,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -257,6 +259,108 @@ class StreamDeliveryTest {
                     .first().satisfies(d -> assertThat(d.get("event_id").asText()).hasSize(26));
             assertThat(streams.get(id).get("state").asText()).isEqualTo("active");
         }
+    }
+
+    @Test
+    void aReceiverRefusingEverythingMakesTheStreamErrorWithItsAnswerAndDeadLettersNothing() throws Exception {
+        String org = service.createOrganization("Refuses All Org");
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
+        String id = stream.get("id").asText();
+        try (WebhookReceiver webhook = WebhookReceiver.start(stream.at("/config/signingSecret").asText())) {
+            webhook.failAlways(400);
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            List<String> sent = streams.send(org, "refused", 6);
+
+            JsonNode failing = streams.awaitStream(id, inState("error"), WAIT);
+            assertThat(failing.get("state_reason").asText()).contains("400").contains("bad request");
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("dead_lettered"));
+
+            webhook.recover();
+            assertThat(actions(webhook.awaitEvents(6, WAIT))).containsExactlyElementsOf(sent);
+            streams.awaitStream(id, inState("active"), WAIT);
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("dead_lettered"));
+        }
+    }
+
+    @Test
+    void aRefusedSignatureOnEveryEventMakesTheStreamInvalid() throws Exception {
+        String org = service.createOrganization("Wrong Secret Org");
+        String id = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}").get("id").asText();
+        // the receiver was given some other secret: Standard Webhooks libraries answer 400 to every request
+        try (WebhookReceiver webhook = WebhookReceiver.builder("whsec_" + java.util.Base64.getEncoder()
+                .encodeToString(new byte[32])).refuseBadSignaturesWith(400).start()) {
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            streams.send(org, "unsigned", 3);
+
+            JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+            assertThat(invalid.get("state_reason").asText()).contains("400").contains("invalid signature");
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("dead_lettered"));
+        }
+    }
+
+    @Test
+    void onePoisonEventAmongAThousandIsTheOnlyDeadLetter() throws Exception {
+        String org = service.createOrganization("Thousand Org");
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
+        String id = stream.get("id").asText();
+        try (WebhookReceiver webhook = WebhookReceiver.start(stream.at("/config/signingSecret").asText())) {
+            webhook.rejectEventsWithAction("many.537");
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"},\"state\":\"inactive\"}");
+            List<String> sent = streams.send(org, "many", 1000);
+            streams.patch(id, "{\"state\":\"active\"}");
+
+            List<String> expected = sent.stream().filter(a -> !a.equals("many.537")).toList();
+            assertThat(actions(webhook.awaitEvents(999, WAIT))).containsExactlyElementsOf(expected);
+            List<JsonNode> deadLetters = streams.deliveries(id).stream()
+                    .filter(d -> d.get("outcome").asText().equals("dead_lettered")).toList();
+            assertThat(deadLetters).hasSize(1);
+            assertThat(deadLetters.get(0).get("error").asText()).contains("400");
+            assertThat(streams.get(id).get("state").asText()).isEqualTo("active");
+        }
+    }
+
+    @Test
+    void anUntrustedCertificateIsAnErrorNamingTheProblem() throws Exception {
+        HttpsServer selfSigned = selfSignedServer();
+        try {
+            String org = service.createOrganization("TLS Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"https://127.0.0.1:"
+                    + selfSigned.getAddress().getPort() + "\",\"token\":\"tok-tls\"}").get("id").asText();
+            streams.send(org, "tls", 1);
+
+            JsonNode failing = streams.awaitStream(id, inState("error"), WAIT);
+            assertThat(failing.get("state_reason").asText()).startsWith("TLS failed: ").contains("certification path");
+        } finally {
+            selfSigned.stop(0);
+        }
+    }
+
+    /** An HTTPS server whose certificate no one trusts (made by keytool now, valid for a day). */
+    private static HttpsServer selfSignedServer() throws Exception {
+        java.nio.file.Path store = java.nio.file.Files.createTempFile("self-signed", ".p12");
+        java.nio.file.Files.delete(store);
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool")
+                .toString(), "-genkeypair", "-alias", "hec", "-keyalg", "EC", "-dname", "CN=127.0.0.1", "-validity", "1",
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit")
+                .redirectErrorStream(true).start();
+        assertThat(keytool.waitFor()).as(new String(keytool.getInputStream().readAllBytes())).isZero();
+        java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(store)) {
+            keys.load(in, "changeit".toCharArray());
+        }
+        java.nio.file.Files.delete(store);
+        javax.net.ssl.KeyManagerFactory managers = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        managers.init(keys, "changeit".toCharArray());
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(managers.getKeyManagers(), null, null);
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls));
+        server.createContext("/", exchange -> {
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        server.start();
+        return server;
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.auditstream.streams;
 import java.io.IOException;
 import java.time.Instant;
 
+import javax.net.ssl.SSLException;
+
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,9 +56,13 @@ public final class DeliveryFailures {
         if (unsafe != null) {
             return new Failure(Failure.Kind.INVALID, null, unsafe.getMessage(), 0, 0);
         }
+        SSLException tls = cause(caught, SSLException.class);
+        if (tls != null) {
+            return Failure.tls(ConfigChecks.abbreviate(String.valueOf(tls.getMessage())));
+        }
         IOException io = cause(caught, IOException.class);
         if (io != null) {
-            // connection refused, reset, time-out, TLS, DNS: the destination or the way to it, for now
+            // connection refused, reset, time-out, DNS: the destination or the way to it, for now
             return new Failure(Failure.Kind.RETRY, null, io.getClass().getSimpleName()
                     + (io.getMessage() == null ? "" : ": " + ConfigChecks.abbreviate(io.getMessage())), 0, 0);
         }
