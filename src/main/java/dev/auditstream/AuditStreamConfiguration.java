@@ -133,7 +133,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
-                new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
+                new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes"), outboundHttp,
+                        settings.duration("auditstream.splunk.ack-timeout")),
                 new GenericHttps(),
                 new S3(context, new S3.Settings(
                         settings.optional("auditstream.aws.principal-arn").orElse(null),

@@ -114,6 +114,46 @@ class StreamDeliveryTest {
     }
 
     @Test
+    void aSplunkSuccessStatusWithAnErrorCodeIsNotADelivery() throws Exception {
+        try (SplunkHec splunk = SplunkHec.start("tok-code6")) {
+            String org = service.createOrganization("Splunk Code Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-code6\"}")
+                    .get("id").asText();
+            splunk.answerAlways(200, "{\"text\":\"Invalid data format\",\"code\":6}");
+            List<String> sent = streams.send(org, "code6", 3);
+
+            JsonNode failing = streams.awaitStream(id, inState("error"), WAIT);
+            assertThat(failing.get("state_reason").asText()).contains("code 6").contains("Invalid data format");
+            assertThat(failing.get("last_synced_at").isNull()).isTrue();
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("delivered"));
+
+            splunk.recover();
+            assertThat(actions(splunk.awaitEvents(3, WAIT))).containsExactlyElementsOf(sent);
+        }
+    }
+
+    @Test
+    void splunkWithIndexerAcknowledgementDeliversOnceTheEventsAreIndexed() throws Exception {
+        try (SplunkHec splunk = SplunkHec.builder("tok-ack").indexerAcknowledgement().indexedAfterQueries(3).start()) {
+            String org = service.createOrganization("Splunk Ack Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-ack\"}")
+                    .get("id").asText();
+            List<String> sent = streams.send(org, "ack", 5);
+
+            assertThat(actions(splunk.awaitEvents(5, WAIT))).containsExactlyElementsOf(sent);
+            JsonNode synced = streams.awaitStream(id, s -> !s.get("last_synced_at").isNull(), WAIT);
+            assertThat(synced.get("state").asText()).isEqualTo("active");
+            List<LoopbackReceiver.Recorded> requests = splunk.requests();
+            assertThat(requests).allSatisfy(r -> assertThat(r.status()).as(r.toString()).isEqualTo(200));
+            assertThat(requests).filteredOn(r -> r.path().equals("/services/collector/ack")).isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.header("Authorization")).isEqualTo("Splunk tok-ack"));
+            // one channel per stream, the same for every request
+            assertThat(requests).extracting(r -> r.header("X-Splunk-Request-Channel")).containsOnly(
+                    requests.get(0).header("X-Splunk-Request-Channel"));
+        }
+    }
+
+    @Test
     void webhooksAreSignedAndAuthenticated() throws Exception {
         String org = service.createOrganization("Webhook Org");
         // the signing secret is generated with the stream, so the receiver learns it from the answer
