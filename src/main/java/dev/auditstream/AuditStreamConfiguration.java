@@ -43,6 +43,7 @@ import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
+import dev.auditstream.streams.DeadLetters;
 import dev.auditstream.streams.DeliveryFailures;
 import dev.auditstream.streams.DeliveryHistory;
 import dev.auditstream.streams.DeliveryOutcomes;
@@ -185,6 +186,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("deliveryHistory", history);
         registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics, history));
         registry.bind("streamTests", new StreamTests(dataSource, states));
+        registry.bind("deadLetters", new DeadLetters(dataSource, maxBatch));
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));

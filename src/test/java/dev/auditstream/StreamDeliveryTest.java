@@ -404,6 +404,42 @@ class StreamDeliveryTest {
     }
 
     @Test
+    void deadLettersAreResentInOrderOnceTheReceiverTakesThemAndOnlyInTheirOrganization() throws Exception {
+        try (SplunkHec splunk = SplunkHec.start("tok-redrive")) {
+            String org = service.createOrganization("Redrive Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-redrive\"}")
+                    .get("id").asText();
+            splunk.rejectEventsWithAction("redrive.3");
+            streams.patch(id, "{\"state\":\"inactive\"}");
+            List<String> sent = streams.send(org, "redrive", 8);
+            streams.patch(id, "{\"state\":\"active\"}");
+            splunk.awaitEvents(7, WAIT);
+            assertThat(streams.awaitStream(id, s -> s.get("dead_letters").asInt() == 1, WAIT)
+                    .get("dead_letters").asInt()).isEqualTo(1);
+
+            String other = service.createOrganization("Not Redrive Org");
+            assertThat(service.post("/log_streams/" + id + "/dead_letters/redrive?organization_id=" + other, "{}")
+                    .statusCode()).isEqualTo(404);
+            assertThat(service.post("/log_streams/" + id + "/dead_letters/redrive", "{\"ids\":\"all\"}")
+                    .statusCode()).isEqualTo(422);
+
+            splunk.recover();
+            var redrive = service.post("/log_streams/" + id + "/dead_letters/redrive?organization_id=" + org, "");
+            assertThat(redrive.statusCode()).as(redrive.body()).isEqualTo(202);
+            assertThat(TestJson.read(redrive.body()).get("redriving").asInt()).isEqualTo(1);
+
+            List<String> redriveLast = new java.util.ArrayList<>(sent);
+            redriveLast.remove("redrive.3");
+            redriveLast.add("redrive.3");
+            assertThat(actions(splunk.awaitEvents(8, WAIT))).containsExactlyElementsOf(redriveLast);
+            streams.awaitStream(id, s -> s.get("dead_letters").asInt() == 0, WAIT);
+            assertThat(streams.deliveries(id)).anyMatch(d -> d.get("outcome").asText().equals("redriven"));
+            Thread.sleep(300);
+            assertThat(splunk.events()).hasSize(8);
+        }
+    }
+
+    @Test
     void theTestEndpointSaysWhatTheDestinationAnswered() throws Exception {
         String org = service.createOrganization("Test Org");
         String good = streams.create(org, "Datadog", "{\"apiKey\":\"" + DD_KEY + "\"}").get("id").asText();
