@@ -44,6 +44,7 @@ import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
+import dev.auditstream.streams.DeadLetters;
 import dev.auditstream.streams.DeliveryFailures;
 import dev.auditstream.streams.DeliveryHealth;
 import dev.auditstream.streams.DeliveryHistory;
@@ -135,7 +136,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
-                new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
+                new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes"), outboundHttp,
+                        settings.duration("auditstream.splunk.ack-timeout")),
                 new GenericHttps(),
                 new S3(context, new S3.Settings(
                         settings.optional("auditstream.aws.principal-arn").orElse(null),
@@ -197,6 +199,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("deliveryHistory", history);
         registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, metrics, history));
         registry.bind("streamTests", new StreamTests(dataSource, states));
+        registry.bind("deadLetters", new DeadLetters(dataSource, maxBatch));
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));

@@ -1,5 +1,6 @@
 package dev.auditstream.destinations;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -11,6 +12,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.camel.Exchange;
 
 import dev.auditstream.outbound.AddressGuard;
+import dev.auditstream.outbound.ErrorAnswerException;
+import dev.auditstream.outbound.OutboundRequest;
+import dev.auditstream.outbound.OutboundResponse;
 import dev.auditstream.streams.Batch;
 
 /** The destination types this installation knows, and the route step that turns a batch into a request. */
@@ -116,6 +120,13 @@ public final class Destinations {
         Outbound outbound = http(target.type()).prepare(target, batch.events());
         exchange.setVariable("request", outbound.request());
         sent(exchange, batch, outbound.eventCount());
+    }
+
+    /** Route step after a 2xx: the destination's own check of the answer in variable {@code response}. */
+    public void confirm(Exchange exchange) throws IOException, ErrorAnswerException {
+        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
+        http(target.type()).confirm(target, exchange.getVariable("request", OutboundRequest.class),
+                exchange.getVariable("response", OutboundResponse.class));
     }
 
     private static void sent(Exchange exchange, Batch batch, int count) {

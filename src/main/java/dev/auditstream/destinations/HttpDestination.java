@@ -1,12 +1,26 @@
 package dev.auditstream.destinations;
 
+import java.io.IOException;
 import java.util.List;
+
+import dev.auditstream.outbound.ErrorAnswerException;
+import dev.auditstream.outbound.OutboundRequest;
+import dev.auditstream.outbound.OutboundResponse;
 
 /** A destination that takes a batch of events in one HTTP request. */
 public interface HttpDestination extends Destination {
 
     /** The request that delivers (a prefix of) the events. */
     Outbound prepare(DeliveryTarget target, List<StoredEvent> events);
+
+    /**
+     * Checks a 2xx answer before the events count as delivered; an {@link ErrorAnswerException} when its body says
+     * they were not taken after all (then classified by {@link #classify}). By default the status is the answer.
+     */
+    default void confirm(DeliveryTarget target, OutboundRequest request, OutboundResponse answer)
+            throws IOException, ErrorAnswerException {
+        // 2xx is accepted
+    }
 
     /** What an HTTP error answer from this destination means. */
     default Failure classify(int status, String body, long retryAfterSeconds) {

@@ -1,10 +1,9 @@
 package dev.auditstream.streams;
 
 import java.io.IOException;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
+import java.time.Instant;
+
+import javax.net.ssl.SSLException;
 
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -17,6 +16,7 @@ import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.ObjectStoreDestination;
 import dev.auditstream.outbound.ErrorAnswerException;
 import dev.auditstream.outbound.OutboundResponse;
+import dev.auditstream.outbound.RetryAfter;
 import dev.auditstream.outbound.UnsafeDestinationException;
 
 /**
@@ -44,7 +44,7 @@ public final class DeliveryFailures {
         if (refused != null && target != null) {
             OutboundResponse answer = refused.answer();
             return destinations.http(target.type()).classify(answer.status(), answer.text(),
-                    retryAfterSeconds(answer.header("Retry-After")));
+                    RetryAfter.of(answer, Instant.now()).toSeconds());
         }
         if (target != null && destinations.get(target.type()) instanceof ObjectStoreDestination store) {
             Failure failure = store.classify(caught, target);
@@ -56,9 +56,13 @@ public final class DeliveryFailures {
         if (unsafe != null) {
             return new Failure(Failure.Kind.INVALID, null, unsafe.getMessage(), 0, 0);
         }
+        SSLException tls = cause(caught, SSLException.class);
+        if (tls != null) {
+            return Failure.tls(ConfigChecks.abbreviate(String.valueOf(tls.getMessage())));
+        }
         IOException io = cause(caught, IOException.class);
         if (io != null) {
-            // connection refused, reset, time-out, TLS, DNS: the destination or the way to it, for now
+            // connection refused, reset, time-out, DNS: the destination or the way to it, for now
             return new Failure(Failure.Kind.RETRY, null, io.getClass().getSimpleName()
                     + (io.getMessage() == null ? "" : ": " + ConfigChecks.abbreviate(io.getMessage())), 0, 0);
         }
@@ -76,22 +80,5 @@ public final class DeliveryFailures {
             }
         }
         return null;
-    }
-
-    /** Retry-After as seconds or as an HTTP date. */
-    static long retryAfterSeconds(String value) {
-        if (value == null || value.isBlank()) {
-            return 0;
-        }
-        try {
-            return Math.max(0, Long.parseLong(value.trim()));
-        } catch (NumberFormatException notSeconds) {
-            try {
-                ZonedDateTime at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Math.max(0, Duration.between(ZonedDateTime.now(), at).toSeconds());
-            } catch (DateTimeParseException notADate) {
-                return 0;
-            }
-        }
     }
 }

@@ -86,10 +86,12 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
         try {
             if (failure == null) {
                 Integer status = status(exchange);
+                Batch batch = exchange.getVariable("batch", Batch.class);
                 if (healthy(exchange.getVariable("stream", Map.class))) {
                     history.delivered(streamId, organizationId, sent, status, millis);
                 } else {
-                    states.delivered(streamId, organizationId, claim.token(), sent, status, millis);
+                    states.delivered(streamId, organizationId, claim.token(), sent, status, millis,
+                            batch == null ? null : batch.suspect());
                 }
                 counter("auditstream.stream.events.delivered", streamId, type).increment(sent);
             } else {
@@ -106,7 +108,8 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
     /** An active stream with no failures behind it and full batches: a success changes nothing but the history. */
     private static boolean healthy(Map<?, ?> stream) {
         return stream != null && "active".equals(stream.get("state"))
-                && ((Number) stream.get("failures")).intValue() == 0 && stream.get("batch_limit") == null;
+                && ((Number) stream.get("failures")).intValue() == 0 && stream.get("batch_limit") == null
+                && stream.get("suspect_event_id") == null;
     }
 
     private Counter counter(String name, String streamId, String type) {

@@ -56,7 +56,7 @@ public final class StreamTests {
         long millis = exchange.getClock().elapsed();
         Integer status = failure == null ? DeliveryOutcomes.status(exchange) : failure.httpStatus();
         if (failure == null) {
-            states.delivered(target.streamId(), target.organizationId(), null, 1, status, millis);
+            states.delivered(target.streamId(), target.organizationId(), null, 1, status, millis, null);
         } else {
             try (Connection c = dataSource.getConnection()) {
                 StreamStates.attempt(c, target.streamId(), target.organizationId(), 1, "test_failed", status,

@@ -55,18 +55,34 @@ public abstract class LoopbackReceiver implements AutoCloseable {
      * One request as received, and how it was answered.
      *
      * @param seq          1-based arrival number
+     * @param query        the raw query string, or null
      * @param headers      case-insensitive
      * @param rawBody      bytes exactly as they came off the wire
      * @param body         rawBody after Content-Encoding was undone (same array when there was none)
      * @param reason       why the receiver answered as it did; the real services don't say, but failing tests should
      */
-    public record Recorded(long seq, Instant arrivedAt, String method, String path, Map<String, List<String>> headers,
+    public record Recorded(long seq, Instant arrivedAt, String method, String path, String query,
+                           Map<String, List<String>> headers,
                            byte[] rawBody, byte[] body, int status, String responseBody, String reason) {
 
         /** First value of the header, or null. */
         public String header(String name) {
             List<String> values = headers.get(name);
             return values == null || values.isEmpty() ? null : values.get(0);
+        }
+
+        /** The first value of a query parameter (names and values as sent, not decoded), or null. */
+        public String query(String name) {
+            if (query == null) {
+                return null;
+            }
+            for (String pair : query.split("&")) {
+                String[] nameValue = pair.split("=", 2);
+                if (nameValue[0].equals(name)) {
+                    return nameValue.length == 2 ? nameValue[1] : "";
+                }
+            }
+            return null;
         }
 
         public String bodyText() {
@@ -95,6 +111,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private final List<JsonNode> events = new ArrayList<>();
     private int failRemaining; // < 0: forever
     private int failStatus;
+    private String failBody; // null: the service's error body for the status
     private int hangRemaining;
     private Duration hang = Duration.ZERO;
     private String poisonAction;
@@ -191,9 +208,22 @@ public abstract class LoopbackReceiver implements AutoCloseable {
 
     /** Answers the next {@code count} requests with {@code status} and the service's error body, without checking them. */
     public void failNext(int count, int status) {
+        answerNext(count, status, null);
+    }
+
+    /**
+     * Answers every request with this status and body, without checking it: a proxy in front of the service, or a
+     * service that says one thing in its status and another in its body.
+     */
+    public void answerAlways(int status, String body) {
+        answerNext(-1, status, body);
+    }
+
+    private void answerNext(int count, int status, String body) {
         synchronized (lock) {
             failRemaining = count;
             failStatus = status;
+            failBody = body;
         }
     }
 
@@ -277,11 +307,14 @@ public abstract class LoopbackReceiver implements AutoCloseable {
             Headers headers = new Headers();
             headers.putAll(ex.getRequestHeaders());
             Recorded req = new Recorded(seq, arrivedAt, ex.getRequestMethod(), ex.getRequestURI().getPath(),
+                    ex.getRequestURI().getRawQuery(),
                     Collections.unmodifiableMap(headers), raw, raw, 0, null, null);
 
             Duration delay;
             int fault;
+            String faultBody;
             synchronized (lock) {
+                faultBody = failBody;
                 delay = hangRemaining > 0 ? hang : Duration.ZERO;
                 hangRemaining = Math.max(0, hangRemaining - 1);
                 fault = failRemaining != 0 ? failStatus : 0;
@@ -295,7 +328,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
 
             Reply reply;
             if (fault != 0) {
-                reply = reject(fault, "injected fault");
+                reply = faultBody == null ? reject(fault, "injected fault") : new Reply(fault, faultBody, "injected answer");
                 if (fault == 429 || fault == 503) {
                     ex.getResponseHeaders().set("Retry-After", "1");
                 }
@@ -335,7 +368,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
             // a bug in the receiver must show up as a failing test, not a silently dropped connection
             try {
                 respond(ex, new Recorded(seq, arrivedAt, ex.getRequestMethod(), ex.getRequestURI().getPath(),
-                        Map.of(), new byte[0], new byte[0], 0, null, null), reject(500, "receiver bug: " + e));
+                        ex.getRequestURI().getRawQuery(), Map.of(), new byte[0], new byte[0], 0, null, null), reject(500, "receiver bug: " + e));
             } catch (IOException ignored) {
                 ex.close();
             }
@@ -347,7 +380,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
 
     private void respond(HttpExchange ex, Recorded req, Reply reply) throws IOException {
         synchronized (lock) {
-            requests.add(new Recorded(req.seq(), req.arrivedAt(), req.method(), req.path(), req.headers(),
+            requests.add(new Recorded(req.seq(), req.arrivedAt(), req.method(), req.path(), req.query(), req.headers(),
                     req.rawBody(), req.body(), reply.status(), reply.body(), reply.reason()));
         }
         byte[] out = reply.body().getBytes(StandardCharsets.UTF_8);
@@ -359,7 +392,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     }
 
     private static Recorded withBody(Recorded r, byte[] body) {
-        return new Recorded(r.seq(), r.arrivedAt(), r.method(), r.path(), r.headers(), r.rawBody(), body,
+        return new Recorded(r.seq(), r.arrivedAt(), r.method(), r.path(), r.query(), r.headers(), r.rawBody(), body,
                 r.status(), r.responseBody(), r.reason());
     }
 

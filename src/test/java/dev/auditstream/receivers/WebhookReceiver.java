@@ -34,6 +34,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
     private final String authHeader; // null: no auth expected
     private final String authValue;
     private final Clock clock;
+    private final int badSignatureStatus;
 
     private WebhookReceiver(Builder b) {
         if (!b.signingSecret.startsWith("whsec_")) {
@@ -43,6 +44,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         this.authHeader = b.authHeader;
         this.authValue = b.authValue;
         this.clock = b.clock;
+        this.badSignatureStatus = b.badSignatureStatus;
     }
 
     public static WebhookReceiver start(String signingSecret) {
@@ -59,6 +61,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         private String authHeader;
         private String authValue;
         private Clock clock = Clock.systemUTC();
+        private int badSignatureStatus = 401;
 
         private Builder(String signingSecret) {
             this.signingSecret = signingSecret;
@@ -82,6 +85,12 @@ public final class WebhookReceiver extends LoopbackReceiver {
         /** The "now" the timestamp tolerance is measured against. */
         public Builder clock(Clock clock) {
             this.clock = clock;
+            return this;
+        }
+
+        /** The status a request with no valid signature gets: 401 here, 400 from Standard Webhooks libraries. */
+        public Builder refuseBadSignaturesWith(int status) {
+            this.badSignatureStatus = status;
             return this;
         }
 
@@ -115,7 +124,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         }
         String signatureProblem = signatureProblem(req);
         if (signatureProblem != null) {
-            return new Reply(401, INVALID_SIGNATURE, signatureProblem);
+            return new Reply(badSignatureStatus, INVALID_SIGNATURE, signatureProblem);
         }
 
         List<JsonNode> items = new ArrayList<>();
