@@ -44,22 +44,22 @@ import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
-import dev.auditstream.streams.DeadLetters;
-import dev.auditstream.streams.DeliveryFailures;
-import dev.auditstream.streams.DeliveryHealth;
-import dev.auditstream.streams.DeliveryHistory;
-import dev.auditstream.streams.DeliveryOutcomes;
-import dev.auditstream.streams.DeliveryTargets;
-import dev.auditstream.streams.EventBatches;
-import dev.auditstream.streams.LeaseRelease;
+import dev.auditstream.delivery.DeadLetters;
+import dev.auditstream.delivery.DeliveryFailures;
+import dev.auditstream.delivery.DeliveryHealth;
+import dev.auditstream.delivery.DeliveryHistory;
+import dev.auditstream.delivery.DeliveryOutcomes;
+import dev.auditstream.delivery.DeliveryTargets;
+import dev.auditstream.delivery.EventBatches;
+import dev.auditstream.delivery.LeaseRelease;
 import dev.auditstream.streams.LogStreams;
 import dev.auditstream.streams.SecretResealing;
-import dev.auditstream.streams.StreamGauges;
+import dev.auditstream.observe.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
-import dev.auditstream.streams.StreamStates;
+import dev.auditstream.delivery.StreamStates;
 import dev.auditstream.streams.StreamTestLimits;
-import dev.auditstream.streams.StreamTests;
-import dev.auditstream.streams.StreamWorkers;
+import dev.auditstream.delivery.TestSends;
+import dev.auditstream.delivery.DeliveryWorkers;
 
 /** Builds the beans the YAML routes call, from the {@code auditstream.*} settings. */
 public final class AuditStreamConfiguration implements CamelConfiguration {
@@ -172,7 +172,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.backoff-max"),
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
                 maxBatch, metrics);
-        StreamWorkers workers = new StreamWorkers(settings.integer("auditstream.delivery.workers"),
+        DeliveryWorkers workers = new DeliveryWorkers(settings.integer("auditstream.delivery.workers"),
                 settings.integer("auditstream.delivery.lease-seconds"),
                 settings.duration("auditstream.delivery.fair-share"),
                 settings.integer("auditstream.delivery.fair-share-batches"), dataSource,
@@ -198,7 +198,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);
         registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, metrics, history));
-        registry.bind("streamTests", new StreamTests(dataSource, states));
+        registry.bind("streamTests", new TestSends(dataSource, states));
         registry.bind("deadLetters", new DeadLetters(dataSource, maxBatch));
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));

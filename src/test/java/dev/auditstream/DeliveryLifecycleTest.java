@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.receivers.LoopbackReceiver;
 import dev.auditstream.receivers.SplunkHec;
-import dev.auditstream.streams.StreamWorkers;
+import dev.auditstream.delivery.DeliveryWorkers;
 
 /**
  * The delivery workers' lifecycle: a worker slot comes back whatever fails inside the service, a stream whose
@@ -263,12 +263,14 @@ class DeliveryLifecycleTest {
 
     @Test
     void aLongTransactionOnTheServerTurnsDeliveryHealthDownUntilItEnds() throws Exception {
-        assertThat(deliveryHealth()).isEqualTo(HealthCheck.State.UP);
+        RunningService.await("delivery health is up", () -> deliveryHealth() == HealthCheck.State.UP);
         try (Connection c = service.dataSource().getConnection()) {
             c.setAutoCommit(false);
             try (var s = c.createStatement()) {
                 s.execute("SELECT pg_current_xact_id()"); // holds a transaction id, as a writer does
             }
+            // an event committed after it waits for it: the watermark is held back
+            streams.send(service.createOrganization("Held back"), "held.back", 1);
             RunningService.await("delivery health is down", () -> deliveryHealth() == HealthCheck.State.DOWN);
             assertThat(service.gauge("auditstream.db.oldest.transaction.seconds")).isGreaterThanOrEqualTo(1);
             c.commit();
@@ -385,8 +387,8 @@ class DeliveryLifecycleTest {
         return new Splunk(org, id, receiver);
     }
 
-    private static StreamWorkers workers() {
-        return service.context().getRegistry().lookupByNameAndType("streamWorkers", StreamWorkers.class);
+    private static DeliveryWorkers workers() {
+        return service.context().getRegistry().lookupByNameAndType("streamWorkers", DeliveryWorkers.class);
     }
 
     private static void awaitAllWorkersFree() throws Exception {

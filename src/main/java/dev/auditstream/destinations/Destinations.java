@@ -15,7 +15,6 @@ import dev.auditstream.outbound.AddressGuard;
 import dev.auditstream.outbound.ErrorAnswerException;
 import dev.auditstream.outbound.OutboundRequest;
 import dev.auditstream.outbound.OutboundResponse;
-import dev.auditstream.streams.Batch;
 
 /** The destination types this installation knows, and the route step that turns a batch into a request. */
 public final class Destinations {

@@ -1,5 +1,6 @@
 package dev.auditstream.streams;
 
+import dev.auditstream.delivery.StreamStates;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

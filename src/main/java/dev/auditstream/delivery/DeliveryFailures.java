@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import java.io.IOException;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import java.time.Duration;
 import java.util.Map;
@@ -17,23 +17,24 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  */
 public final class DeliveryHealth extends AbstractHealthCheck {
 
-    private final StreamWorkers workers;
+    private final DeliveryWorkers workers;
     private final long stallNanos;
     private final long warnSeconds;
-    private volatile long lastPoll = System.nanoTime();
+    /** When a claim poll last got through; 0 until the first one (the routes start after this check exists). */
+    private volatile long lastPoll;
     private volatile String watermarkXmin;
     private volatile long watermarkSince = System.nanoTime();
     private volatile long oldestTransactionSeconds;
 
-    public DeliveryHealth(StreamWorkers workers, Duration pollInterval, int stallPolls,
+    public DeliveryHealth(DeliveryWorkers workers, Duration pollInterval, int stallPolls,
                           Duration oldestTransactionWarning, MeterRegistry metrics) {
         super("auditstream", "delivery");
         this.workers = workers;
         this.stallNanos = pollInterval.toNanos() * stallPolls;
         this.warnSeconds = oldestTransactionWarning.toSeconds();
-        Gauge.builder("auditstream.delivery.workers.free", workers, StreamWorkers::freeSlots)
+        Gauge.builder("auditstream.delivery.workers.free", workers, DeliveryWorkers::freeSlots)
                 .description("Worker slots free to claim streams").register(metrics);
-        Gauge.builder("auditstream.delivery.workers.draining", workers, StreamWorkers::inFlight)
+        Gauge.builder("auditstream.delivery.workers.draining", workers, DeliveryWorkers::inFlight)
                 .description("Claimed streams being drained now").register(metrics);
         Gauge.builder("auditstream.delivery.stalled", this, health -> health.stalled() ? 1 : 0)
                 .description("1 while no claim poll got through for the stall-polls intervals").register(metrics);
@@ -60,14 +61,15 @@ public final class DeliveryHealth extends AbstractHealthCheck {
     }
 
     /**
-     * Route step of the observe job: the server's snapshot. While a transaction runs, xmin is the oldest one's id;
-     * the same xmin seen again means the same transaction is still running.
+     * Route step of the observe job: the server's snapshot. xmin is the oldest running transaction's id, xmax one past
+     * the newest finished one: xmin below xmax means a later transaction finished and waits behind it (what delivery
+     * cannot read yet), and the same xmin seen again means the same transaction still holds it back.
      */
     public void watermark(Map<String, Object> snapshot) {
         String xmin = (String) snapshot.get("xmin");
         long now = System.nanoTime();
         if (xmin.equals(snapshot.get("xmax"))) {
-            watermarkXmin = null; // nothing running
+            watermarkXmin = null; // nothing finished behind a running one
         } else if (!xmin.equals(watermarkXmin)) {
             watermarkXmin = xmin;
             watermarkSince = now;
@@ -76,7 +78,8 @@ public final class DeliveryHealth extends AbstractHealthCheck {
     }
 
     boolean stalled() {
-        return System.nanoTime() - lastPoll > stallNanos;
+        long last = lastPoll;
+        return last != 0 && System.nanoTime() - last > stallNanos;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.observe;
 
 import java.util.List;
 import java.util.Map;

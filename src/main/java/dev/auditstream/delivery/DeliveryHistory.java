@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,6 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
+import dev.auditstream.streams.StreamSecrets;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

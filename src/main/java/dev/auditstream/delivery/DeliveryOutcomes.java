@@ -1,5 +1,6 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
+import dev.auditstream.destinations.Batch;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +53,7 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
      */
     public void unreadable(Exchange exchange) throws SQLException {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        StreamWorkers.Claim claim = exchange.getVariable("claim", StreamWorkers.Claim.class);
+        DeliveryWorkers.Claim claim = exchange.getVariable("claim", DeliveryWorkers.Claim.class);
         LOG.warn("Stream {} cannot be delivered: its configuration cannot be read", claim.streamId(), caught);
         String why = caught == null || caught.getMessage() == null ? "" : ": " + caught.getMessage();
         states.failed(claim.streamId(), claim.organizationId(), claim.token(),
@@ -70,7 +71,7 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
     public void onExchangeDone(Route route, Exchange exchange) {
         Integer sent = exchange.getVariable("sentCount", Integer.class);
         Failure failure = exchange.getVariable("failure", Failure.class);
-        StreamWorkers.Claim claim = exchange.getVariable("claim", StreamWorkers.Claim.class);
+        DeliveryWorkers.Claim claim = exchange.getVariable("claim", DeliveryWorkers.Claim.class);
         if (sent == null && failure == null) {
             return; // nothing was due: no attempt to record
         }

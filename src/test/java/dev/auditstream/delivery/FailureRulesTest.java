@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,6 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
+import dev.auditstream.destinations.Batch;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
  * replay or another claim replaces it, so a drain that lost its claim can neither send nor write any more. While
  * a batch takes long (slow destinations, many object uploads) a heartbeat renews the leases three times per lease.
  */
-public final class StreamWorkers extends ServiceSupport {
+public final class DeliveryWorkers extends ServiceSupport {
 
-    private static final Logger LOG = LoggerFactory.getLogger(StreamWorkers.class);
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryWorkers.class);
 
     /** One claim of one stream. {@code lost} once this instance learnt the token is no longer the stream's. */
     public static final class Claim {
@@ -93,7 +93,7 @@ public final class StreamWorkers extends ServiceSupport {
     private final Map<String, Claim> held = new ConcurrentHashMap<>();
     private final Set<String> draining = ConcurrentHashMap.newKeySet();
 
-    public StreamWorkers(int workers, int leaseSeconds, Duration fairShare, int fairShareBatches, DataSource dataSource,
+    public DeliveryWorkers(int workers, int leaseSeconds, Duration fairShare, int fairShareBatches, DataSource dataSource,
                          ScheduledExecutorService heartbeat) {
         this.workers = workers;
         this.fairShareNanos = fairShare.toNanos();

@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.destinations;
 
 import java.util.List;
 
