@@ -195,6 +195,9 @@ function streamCard(stream, detail) {
   if (stream.lag > 0) facts.push(['Oldest waiting event', `${duration(stream.lag)} old`]);
   if (stream.state_reason && stream.state_reason !== 'Paused.') facts.push(['Reason', stream.state_reason]);
   if (stream.last_error && stream.last_error !== stream.state_reason) facts.push(['Last error', stream.last_error]);
+  if (stream.dead_letters > 0) {
+    facts.push(['Refused events', `${stream.dead_letters} ${stream.dead_letters === 1 ? 'event was' : 'events were'} refused by the destination and set aside`]);
+  }
 
   const card = h('article', { class: 'stream', testid: 'stream-row', 'data-stream-id': stream.id, 'aria-labelledby': titleId },
     h('div', { class: 'stream-head' },
@@ -205,6 +208,10 @@ function streamCard(stream, detail) {
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'button', testid: 'send-test', onclick: () => sendTest(card, stream, detail) },
         'Send test event'),
+      stream.dead_letters > 0
+        ? h('button', { type: 'button', class: 'button', testid: 'redrive', onclick: () => redrive(card, stream, detail) },
+          `Send ${stream.dead_letters === 1 ? 'refused event' : 'refused events'} again`)
+        : null,
       h('a', { class: 'button', href: `${streamPath(stream)}/edit`, testid: 'edit-stream' }, 'Edit'),
       h('button', { type: 'button', class: 'button', testid: 'toggle-state', onclick: () => toggleState(card, stream, detail) },
         stream.state === 'inactive' ? 'Resume' : 'Pause'),
@@ -255,6 +262,18 @@ function sendTest(card, stream, detail) {
     box.append(h('strong', {}, result.success ? 'Success. ' : 'Failed. '), text,
       h('span', { class: 'when' }, `Sent ${new Date().toLocaleTimeString()}.`));
     announce(`${titleOf(stream)}: ${text}`);
+  });
+}
+
+/** Sends the stream's dead letters again, in order; they leave the count once the destination takes them. */
+function redrive(card, stream, detail) {
+  const path = `/streams/${encodeURIComponent(stream.id)}`;
+  return busy(card.querySelector('[data-testid="redrive"]'), 'Sending…', async () => {
+    const result = await api('POST', `${path}/dead_letters/redrive`, {});
+    const fresh = await api('GET', path);
+    // the button is gone once every refused event was taken
+    replaceCard(card, fresh, detail, fresh.dead_letters > 0 ? 'redrive' : 'send-test');
+    announce(`${titleOf(stream)}: sending ${result.redriving} refused ${result.redriving === 1 ? 'event' : 'events'} again.`);
   });
 }
 

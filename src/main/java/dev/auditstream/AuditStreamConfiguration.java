@@ -2,6 +2,7 @@ package dev.auditstream;
 
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -46,20 +47,22 @@ import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
-import dev.auditstream.streams.DeliveryFailures;
-import dev.auditstream.streams.DeliveryHistory;
-import dev.auditstream.streams.DeliveryOutcomes;
-import dev.auditstream.streams.DeliveryTargets;
-import dev.auditstream.streams.EventBatches;
-import dev.auditstream.streams.LeaseRelease;
+import dev.auditstream.delivery.DeadLetters;
+import dev.auditstream.delivery.DeliveryFailures;
+import dev.auditstream.delivery.DeliveryHealth;
+import dev.auditstream.delivery.DeliveryHistory;
+import dev.auditstream.delivery.DeliveryOutcomes;
+import dev.auditstream.delivery.DeliveryTargets;
+import dev.auditstream.delivery.EventBatches;
+import dev.auditstream.delivery.LeaseRelease;
 import dev.auditstream.streams.LogStreams;
 import dev.auditstream.streams.SecretResealing;
-import dev.auditstream.streams.StreamGauges;
+import dev.auditstream.observe.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
-import dev.auditstream.streams.StreamStates;
+import dev.auditstream.delivery.StreamStates;
 import dev.auditstream.streams.StreamTestLimits;
-import dev.auditstream.streams.StreamTests;
-import dev.auditstream.streams.StreamWorkers;
+import dev.auditstream.delivery.TestSends;
+import dev.auditstream.delivery.DeliveryWorkers;
 
 /** Builds the beans the YAML routes call, from the {@code auditstream.*} settings. */
 public final class AuditStreamConfiguration implements CamelConfiguration {
@@ -137,7 +140,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
-                new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes")),
+                new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes"), outboundHttp,
+                        settings.duration("auditstream.splunk.ack-timeout")),
                 new GenericHttps(tokens),
                 new MicrosoftSentinel(tokens, entraAuthority(settings, guard)),
                 new S3(new S3.Settings(
@@ -172,7 +176,11 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.backoff-max"),
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
                 maxBatch, metrics);
-        StreamWorkers workers = new StreamWorkers(settings.integer("auditstream.delivery.workers"));
+        DeliveryWorkers workers = new DeliveryWorkers(settings.integer("auditstream.delivery.workers"),
+                settings.integer("auditstream.delivery.lease-seconds"),
+                settings.duration("auditstream.delivery.fair-share"),
+                settings.integer("auditstream.delivery.fair-share-batches"), dataSource,
+                context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "lease-heartbeat"));
 
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
@@ -180,15 +188,23 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.integer("auditstream.streams.max-per-organization"),
                 settings.duration("auditstream.streams.signing-secret-overlap")));
         registry.bind("streamWorkers", workers);
+        context.addService(workers, true, true);
+        DeliveryHealth deliveryHealth = new DeliveryHealth(workers,
+                Duration.ofMillis(settings.integer("auditstream.delivery.poll-interval")),
+                settings.integer("auditstream.delivery.stall-polls"),
+                settings.duration("auditstream.delivery.oldest-transaction-warning"), metrics);
+        registry.bind("deliveryHealth", deliveryHealth);
+        HealthCheckRegistry.get(context).register(deliveryHealth);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
-        registry.bind("deliveryTargets", new DeliveryTargets(secrets));
+        registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);
-        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, workers, metrics, history));
-        registry.bind("streamTests", new StreamTests(dataSource, states));
+        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, metrics, history));
+        registry.bind("streamTests", new TestSends(dataSource, states));
+        registry.bind("deadLetters", new DeadLetters(dataSource, maxBatch));
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));

@@ -68,7 +68,7 @@ class PortalAccessTest {
         assertThat(listed.get("data")).extracting(s -> s.get("organization_id").asText()).containsOnly(org);
 
         for (String[] call : new String[][] {{"GET", ""}, {"PATCH", ""}, {"DELETE", ""}, {"POST", "/test"},
-            {"GET", "/setup"}}) {
+            {"GET", "/setup"}, {"POST", "/dead_letters/redrive"}}) {
             HttpResponse<String> refused = portal(session, call[0], "/portal/api/streams/" + othersStream + call[1],
                     call[0].equals("PATCH") ? "{\"state\":\"inactive\"}" : call[0].equals("POST") ? "{}" : null);
             assertThat(refused.statusCode()).as(call[0] + call[1]).isEqualTo(404);

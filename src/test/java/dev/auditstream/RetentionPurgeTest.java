@@ -28,6 +28,11 @@ class RetentionPurgeTest {
             assertThat(service.put("/organizations/" + shortLived + "/audit_logs_retention",
                     "{\"retention_period_in_days\":30}").statusCode()).isEqualTo(200);
 
+            // a paused stream that never delivers: what retention deletes before it does is counted on it
+            StreamApi streams = new StreamApi(service);
+            String pausedId = streams.create(shortLived, "Splunk",
+                    "{\"url\":\"https://splunk.example.com\",\"token\":\"tok\"}").get("id").asText();
+            streams.patch(pausedId, "{\"state\":\"inactive\"}");
             Set<String> shortAcked = new EventSender(service.uri("/audit_logs/events"), shortLived).run(10, 60);
             Set<String> longAcked = new EventSender(service.uri("/audit_logs/events"), longLived).run(10, 60);
             assertThat(shortAcked).hasSize(600);
@@ -43,6 +48,7 @@ class RetentionPurgeTest {
                     + "' AND accepted_at < now() - interval '30 days'")).isZero();
             assertThat(service.count("SELECT count(*) FROM audit_event WHERE organization_id = '" + longLived
                     + "' AND accepted_at < now() - interval '365 days'")).isZero();
+            assertThat(streams.get(pausedId).get("expired_undelivered").asLong()).isEqualTo(450);
         }
     }
 

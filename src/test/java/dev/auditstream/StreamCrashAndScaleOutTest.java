@@ -140,6 +140,42 @@ class StreamCrashAndScaleOutTest {
     }
 
     @Test
+    void aBatchSlowerThanTheLeaseKeepsItsClaimSoNoSecondInstanceSendsTheStream() throws Exception {
+        Path dataDir = RunningService.newDataDir("slow-batch");
+        Map<String, String> shared = Map.of(
+                "auditstream.allow-private-destinations", "true",
+                "auditstream.secret-key", SECRET_KEY,
+                "auditstream.delivery.max-batch", "10",
+                "auditstream.delivery.lease-seconds", "2",
+                "auditstream.delivery.poll-interval", "100");
+        try (SplunkHec splunk = SplunkHec.start("tok-slow");
+             RunningService a = RunningService.start(dataDir, shared)) {
+            String org = a.createOrganization("Slow Org");
+            String streamId = new StreamApi(a).create(org, "Splunk",
+                    "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-slow\"}").get("id").asText();
+            new StreamApi(a).patch(streamId, "{\"state\":\"inactive\"}");
+            new StreamApi(a).send(org, "slow", 20);
+            String pgPort = Files.readAllLines(dataDir.resolve("postgres/postmaster.pid")).get(3).trim();
+            try (ChildService b = ChildService.start(RunningService.newDataDir("slow-batch-b"), "instance-b", Map.of(
+                    "AUDITSTREAM_DB_URL", "jdbc:postgresql://localhost:" + pgPort + "/postgres",
+                    "AUDITSTREAM_DB_USER", "auditstream",
+                    "AUDITSTREAM_SECRET_KEY", SECRET_KEY,
+                    "AUDITSTREAM_ALLOW_PRIVATE_DESTINATIONS", "true",
+                    "AUDITSTREAM_DELIVERY_MAX_BATCH", "10",
+                    "AUDITSTREAM_DELIVERY_LEASE_SECONDS", "2",
+                    "AUDITSTREAM_DELIVERY_POLL_INTERVAL", "100"))) {
+                // each request takes longer than the lease: the one drain renews it while it waits
+                splunk.hangNext(100, Duration.ofMillis(3500));
+                new StreamApi(a).patch(streamId, "{\"state\":\"active\"}");
+                splunk.awaitEvents(20, WAIT);
+                Thread.sleep(1000);
+            }
+            assertThat(splunk.maxConcurrentRequests()).isEqualTo(1);
+            assertThat(splunk.events()).hasSize(20);
+        }
+    }
+
+    @Test
     void aStoppedInstanceGivesItsStreamsBackAtOnce() throws Exception {
         Path dataDir = RunningService.newDataDir("lease-release");
         try (SplunkHec splunk = SplunkHec.start("tok-release");

@@ -14,6 +14,8 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,6 +130,46 @@ class StreamDeliveryTest {
             // the test events occurred at 2024-01-15T10:30:00.000Z
             assertThat(lines[lines.length - 1]).contains("\"time\":1705314600.000,");
             assertThat(line.get("source").asText()).isEqualTo("team-name");
+        }
+    }
+
+    @Test
+    void aSplunkSuccessStatusWithAnErrorCodeIsNotADelivery() throws Exception {
+        try (SplunkHec splunk = SplunkHec.start("tok-code6")) {
+            String org = service.createOrganization("Splunk Code Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-code6\"}")
+                    .get("id").asText();
+            splunk.answerAlways(200, "{\"text\":\"Invalid data format\",\"code\":6}");
+            List<String> sent = streams.send(org, "code6", 3);
+
+            JsonNode failing = streams.awaitStream(id, inState("error"), WAIT);
+            assertThat(failing.get("state_reason").asText()).contains("code 6").contains("Invalid data format");
+            assertThat(failing.get("last_synced_at").isNull()).isTrue();
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("delivered"));
+
+            splunk.recover();
+            assertThat(actions(splunk.awaitEvents(3, WAIT))).containsExactlyElementsOf(sent);
+        }
+    }
+
+    @Test
+    void splunkWithIndexerAcknowledgementDeliversOnceTheEventsAreIndexed() throws Exception {
+        try (SplunkHec splunk = SplunkHec.builder("tok-ack").indexerAcknowledgement().indexedAfterQueries(3).start()) {
+            String org = service.createOrganization("Splunk Ack Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-ack\"}")
+                    .get("id").asText();
+            List<String> sent = streams.send(org, "ack", 5);
+
+            assertThat(actions(splunk.awaitEvents(5, WAIT))).containsExactlyElementsOf(sent);
+            JsonNode synced = streams.awaitStream(id, s -> !s.get("last_synced_at").isNull(), WAIT);
+            assertThat(synced.get("state").asText()).isEqualTo("active");
+            List<LoopbackReceiver.Recorded> requests = splunk.requests();
+            assertThat(requests).allSatisfy(r -> assertThat(r.status()).as(r.toString()).isEqualTo(200));
+            assertThat(requests).filteredOn(r -> r.path().equals("/services/collector/ack")).isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.header("Authorization")).isEqualTo("Splunk tok-ack"));
+            // one channel per stream, the same for every request
+            assertThat(requests).extracting(r -> r.header("X-Splunk-Request-Channel")).containsOnly(
+                    requests.get(0).header("X-Splunk-Request-Channel"));
         }
     }
 
@@ -276,6 +318,144 @@ class StreamDeliveryTest {
             assertThat(deliveries).filteredOn(d -> d.get("outcome").asText().equals("dead_lettered")).hasSize(1)
                     .first().satisfies(d -> assertThat(d.get("event_id").asText()).hasSize(26));
             assertThat(streams.get(id).get("state").asText()).isEqualTo("active");
+        }
+    }
+
+    @Test
+    void aReceiverRefusingEverythingMakesTheStreamErrorWithItsAnswerAndDeadLettersNothing() throws Exception {
+        String org = service.createOrganization("Refuses All Org");
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
+        String id = stream.get("id").asText();
+        try (WebhookReceiver webhook = WebhookReceiver.start(stream.at("/config/signingSecret").asText())) {
+            webhook.failAlways(400);
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            List<String> sent = streams.send(org, "refused", 6);
+
+            JsonNode failing = streams.awaitStream(id, inState("error"), WAIT);
+            assertThat(failing.get("state_reason").asText()).contains("400").contains("bad request");
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("dead_lettered"));
+
+            webhook.recover();
+            assertThat(actions(webhook.awaitEvents(6, WAIT))).containsExactlyElementsOf(sent);
+            streams.awaitStream(id, inState("active"), WAIT);
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("dead_lettered"));
+        }
+    }
+
+    @Test
+    void aRefusedSignatureOnEveryEventMakesTheStreamInvalid() throws Exception {
+        String org = service.createOrganization("Wrong Secret Org");
+        String id = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}").get("id").asText();
+        // the receiver was given some other secret: Standard Webhooks libraries answer 400 to every request
+        try (WebhookReceiver webhook = WebhookReceiver.builder("whsec_" + java.util.Base64.getEncoder()
+                .encodeToString(new byte[32])).refuseBadSignaturesWith(400).start()) {
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            streams.send(org, "unsigned", 3);
+
+            JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+            assertThat(invalid.get("state_reason").asText()).contains("400").contains("invalid signature");
+            assertThat(streams.deliveries(id)).noneMatch(d -> d.get("outcome").asText().equals("dead_lettered"));
+        }
+    }
+
+    @Test
+    void onePoisonEventAmongAThousandIsTheOnlyDeadLetter() throws Exception {
+        String org = service.createOrganization("Thousand Org");
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
+        String id = stream.get("id").asText();
+        try (WebhookReceiver webhook = WebhookReceiver.start(stream.at("/config/signingSecret").asText())) {
+            webhook.rejectEventsWithAction("many.537");
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"},\"state\":\"inactive\"}");
+            List<String> sent = streams.send(org, "many", 1000);
+            streams.patch(id, "{\"state\":\"active\"}");
+
+            List<String> expected = sent.stream().filter(a -> !a.equals("many.537")).toList();
+            assertThat(actions(webhook.awaitEvents(999, WAIT))).containsExactlyElementsOf(expected);
+            List<JsonNode> deadLetters = streams.deliveries(id).stream()
+                    .filter(d -> d.get("outcome").asText().equals("dead_lettered")).toList();
+            assertThat(deadLetters).hasSize(1);
+            assertThat(deadLetters.get(0).get("error").asText()).contains("400");
+            assertThat(streams.get(id).get("state").asText()).isEqualTo("active");
+        }
+    }
+
+    @Test
+    void anUntrustedCertificateIsAnErrorNamingTheProblem() throws Exception {
+        HttpsServer selfSigned = selfSignedServer();
+        try {
+            String org = service.createOrganization("TLS Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"https://127.0.0.1:"
+                    + selfSigned.getAddress().getPort() + "\",\"token\":\"tok-tls\"}").get("id").asText();
+            streams.send(org, "tls", 1);
+
+            JsonNode failing = streams.awaitStream(id, inState("error"), WAIT);
+            assertThat(failing.get("state_reason").asText()).startsWith("TLS failed: ").contains("certification path");
+        } finally {
+            selfSigned.stop(0);
+        }
+    }
+
+    /** An HTTPS server whose certificate no one trusts (made by keytool now, valid for a day). */
+    private static HttpsServer selfSignedServer() throws Exception {
+        java.nio.file.Path store = java.nio.file.Files.createTempFile("self-signed", ".p12");
+        java.nio.file.Files.delete(store);
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool")
+                .toString(), "-genkeypair", "-alias", "hec", "-keyalg", "EC", "-dname", "CN=127.0.0.1", "-validity", "1",
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit")
+                .redirectErrorStream(true).start();
+        assertThat(keytool.waitFor()).as(new String(keytool.getInputStream().readAllBytes())).isZero();
+        java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(store)) {
+            keys.load(in, "changeit".toCharArray());
+        }
+        java.nio.file.Files.delete(store);
+        javax.net.ssl.KeyManagerFactory managers = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        managers.init(keys, "changeit".toCharArray());
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(managers.getKeyManagers(), null, null);
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls));
+        server.createContext("/", exchange -> {
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    @Test
+    void deadLettersAreResentInOrderOnceTheReceiverTakesThemAndOnlyInTheirOrganization() throws Exception {
+        try (SplunkHec splunk = SplunkHec.start("tok-redrive")) {
+            String org = service.createOrganization("Redrive Org");
+            String id = streams.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-redrive\"}")
+                    .get("id").asText();
+            splunk.rejectEventsWithAction("redrive.3");
+            streams.patch(id, "{\"state\":\"inactive\"}");
+            List<String> sent = streams.send(org, "redrive", 8);
+            streams.patch(id, "{\"state\":\"active\"}");
+            splunk.awaitEvents(7, WAIT);
+            assertThat(streams.awaitStream(id, s -> s.get("dead_letters").asInt() == 1, WAIT)
+                    .get("dead_letters").asInt()).isEqualTo(1);
+
+            String other = service.createOrganization("Not Redrive Org");
+            assertThat(service.post("/log_streams/" + id + "/dead_letters/redrive?organization_id=" + other, "{}")
+                    .statusCode()).isEqualTo(404);
+            assertThat(service.post("/log_streams/" + id + "/dead_letters/redrive", "{\"ids\":\"all\"}")
+                    .statusCode()).isEqualTo(422);
+
+            splunk.recover();
+            var redrive = service.post("/log_streams/" + id + "/dead_letters/redrive?organization_id=" + org, "");
+            assertThat(redrive.statusCode()).as(redrive.body()).isEqualTo(202);
+            assertThat(TestJson.read(redrive.body()).get("redriving").asInt()).isEqualTo(1);
+
+            List<String> redriveLast = new java.util.ArrayList<>(sent);
+            redriveLast.remove("redrive.3");
+            redriveLast.add("redrive.3");
+            assertThat(actions(splunk.awaitEvents(8, WAIT))).containsExactlyElementsOf(redriveLast);
+            streams.awaitStream(id, s -> s.get("dead_letters").asInt() == 0, WAIT);
+            assertThat(streams.deliveries(id)).anyMatch(d -> d.get("outcome").asText().equals("redriven"));
+            Thread.sleep(300);
+            assertThat(splunk.events()).hasSize(8);
         }
     }
 

@@ -12,7 +12,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.camel.Exchange;
 
 import dev.auditstream.outbound.AddressGuard;
-import dev.auditstream.streams.Batch;
+import dev.auditstream.outbound.ErrorAnswerException;
+import dev.auditstream.outbound.OutboundRequest;
+import dev.auditstream.outbound.OutboundResponse;
 
 /** The destination types this installation knows, and the route step that turns a batch into a request. */
 public final class Destinations {
@@ -121,6 +123,13 @@ public final class Destinations {
         Outbound outbound = http(target.type()).prepare(target, batch.events());
         exchange.setVariable("request", outbound.request());
         sent(exchange, batch, outbound.eventCount());
+    }
+
+    /** Route step after a 2xx: the destination's own check of the answer in variable {@code response}. */
+    public void confirm(Exchange exchange) throws IOException, ErrorAnswerException {
+        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
+        http(target.type()).confirm(target, exchange.getVariable("request", OutboundRequest.class),
+                exchange.getVariable("response", OutboundResponse.class));
     }
 
     private static void sent(Exchange exchange, Batch batch, int count) {

@@ -13,10 +13,25 @@ public record Failure(Kind kind, Integer httpStatus, String message, int accepte
         RETRY,
         /** Credentials or configuration refused. The stream goes to {@code invalid}. */
         INVALID,
-        /** The destination refused the data itself (non-auth 400/413): isolate and dead-letter the event. */
+        /**
+         * The destination refused the data (non-auth 400/413/422): isolate the event; it is dead-lettered only if the
+         * events after it are accepted.
+         */
         REJECTED,
         /** Our side failed (database, bug): try again soon, the stream's state does not change. */
         INTERNAL
+    }
+
+    /** How the message of a failed TLS handshake starts (the state machine tells it apart by this). */
+    public static final String TLS_PREFIX = "TLS failed: ";
+
+    /** The TLS handshake failed (certificate expired, self-signed, wrong host; no TLS at all): retried for now. */
+    public static Failure tls(String problem) {
+        return new Failure(Kind.RETRY, null, TLS_PREFIX + problem, 0, 0);
+    }
+
+    public boolean isTls() {
+        return message != null && message.startsWith(TLS_PREFIX);
     }
 
     public static Failure ofStatus(int status, String message, long retryAfterSeconds) {

@@ -147,8 +147,9 @@ public final class GenericHttps implements HttpDestination {
                         + "\",\"timestamp\":\"" + Timestamps.iso(e.acceptedAt()) + "\"" + tail,
                 ndjson ? "" : "[", ndjson ? "\n" : ",", ndjson ? "\n" : "]", MAX_ENTRIES, MAX_BYTES);
 
-        // the id names the batch, so a retry of the same events carries the same webhook-id
-        String id = "msg_" + events.get(0).id() + "_" + entries.count();
+        // the id names this stream's batch: a retry of the same events carries the same webhook-id, and another
+        // stream sending the same events to the same receiver is not taken for a repeat
+        String id = "msg_" + target.streamId() + "_" + events.get(0).id() + "_" + entries.count();
         String timestamp = String.valueOf(Instant.now().getEpochSecond());
         List<OutboundRequest.Header> headers = new ArrayList<>(List.of(
                 header("Content-Type", ndjson ? "application/x-ndjson" : "application/json"),

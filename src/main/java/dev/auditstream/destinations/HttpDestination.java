@@ -3,6 +3,10 @@ package dev.auditstream.destinations;
 import java.io.IOException;
 import java.util.List;
 
+import dev.auditstream.outbound.ErrorAnswerException;
+import dev.auditstream.outbound.OutboundRequest;
+import dev.auditstream.outbound.OutboundResponse;
+
 /** A destination that takes a batch of events in one HTTP request. */
 public interface HttpDestination extends Destination {
 
@@ -15,6 +19,15 @@ public interface HttpDestination extends Destination {
     /** What an HTTP error answer from this destination to the stream means (by default: whatever the answer says). */
     default Failure classify(DeliveryTarget target, int status, String body, long retryAfterSeconds) {
         return classify(status, body, retryAfterSeconds);
+    }
+
+    /**
+     * Checks a 2xx answer before the events count as delivered; an {@link ErrorAnswerException} when its body says
+     * they were not taken after all (then classified by {@link #classify}). By default the status is the answer.
+     */
+    default void confirm(DeliveryTarget target, OutboundRequest request, OutboundResponse answer)
+            throws IOException, ErrorAnswerException {
+        // 2xx is accepted
     }
 
     /** What an HTTP error answer from this destination means. */

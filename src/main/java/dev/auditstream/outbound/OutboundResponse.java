@@ -1,10 +1,7 @@
 package dev.auditstream.outbound;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -22,21 +19,8 @@ public record OutboundResponse(int status, Map<String, String> headers, byte[] b
         return new String(body, StandardCharsets.UTF_8);
     }
 
-    /** Retry-After as seconds or as an HTTP date; 0 when absent or unreadable. */
+    /** Retry-After as seconds (see {@link RetryAfter}); 0 when absent or unreadable. */
     public long retryAfterSeconds() {
-        String value = header("Retry-After");
-        if (value == null || value.isBlank()) {
-            return 0;
-        }
-        try {
-            return Math.max(0, Long.parseLong(value.trim()));
-        } catch (NumberFormatException notSeconds) {
-            try {
-                ZonedDateTime at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Math.max(0, Duration.between(ZonedDateTime.now(), at).toSeconds());
-            } catch (DateTimeParseException notADate) {
-                return 0;
-            }
-        }
+        return RetryAfter.of(this, Instant.now()).toSeconds();
     }
 }

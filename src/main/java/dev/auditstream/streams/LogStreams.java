@@ -1,5 +1,6 @@
 package dev.auditstream.streams;
 
+import dev.auditstream.delivery.StreamStates;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -188,21 +190,48 @@ public final class LogStreams {
         ObjectNode filters = request.has("filters") ? filters(request.get("filters"), errors) : null;
         errors.throwIfAny();
 
+        // the config is checked (which resolves its host) with no transaction open and no row locked, then written
+        // if nobody changed the stream meanwhile: a slow resolver holds up neither this stream nor the watermark
+        for (int attempt = 1; ; attempt++) {
+            String updated = tryUpdate(id, organizationId, name, requestedState, configPatch, filters);
+            if (updated != null) {
+                return updated;
+            }
+            if (attempt == 3) {
+                throw new ApiException(409, "conflict", "The log stream changed while this change was checked; "
+                        + "send it again.", List.of());
+            }
+        }
+    }
+
+    /** One attempt of {@link #update}: the stream's JSON, or null when the stream changed since it was read. */
+    private String tryUpdate(String id, String organizationId, String name, String requestedState,
+                             JsonNode configPatch, ObjectNode filters) throws SQLException {
+        Map<String, Object> row;
+        try (Connection c = dataSource.getConnection()) {
+            row = row(c, id, organizationId, false);
+        }
+        Validation errors = new Validation();
+        String organization = (String) row.get("organization_id");
+        Destination destination = destinations.get((String) row.get("type"));
+        ObjectNode config = revealedConfig(row, id);
+        if (configPatch != null) {
+            readOnly(configPatch, destination, errors);
+            String url = config.path(destination.urlMember()).asText(null);
+            merge(config, (ObjectNode) configPatch);
+            forgetCredentialsOnNewUrl(config, url, configPatch, destination);
+        }
+        List<String> missing = destination.check(config,
+                new ConfigChecks(errors, destinations.guard(), destination.secretPointers()));
+        errors.throwIfAny();
+        byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
+
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            Map<String, Object> row = lockedRow(c, id, organizationId);
-            String organization = (String) row.get("organization_id");
-            Destination destination = destinations.get((String) row.get("type"));
-            ObjectNode config = revealedConfig(row, id);
-            if (configPatch != null) {
-                readOnly(configPatch, destination, errors);
-                String url = config.path(destination.urlMember()).asText(null);
-                merge(config, (ObjectNode) configPatch);
-                forgetCredentialsOnNewUrl(config, url, configPatch, destination);
+            if (!sameStream(row, row(c, id, organizationId, true))) {
+                c.rollback();
+                return null;
             }
-            List<String> missing = destination.check(config, new ConfigChecks(errors, destinations.guard(), destination.secretPointers()));
-            errors.throwIfAny();
-            byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
 
             String from = (String) row.get("state");
             String fromReason = (String) row.get("state_reason");
@@ -229,8 +258,8 @@ public final class LogStreams {
                         state_changed_at = CASE WHEN state <> ? THEN now() ELSE state_changed_at END,
                         next_attempt_at = CASE WHEN ? THEN now() ELSE next_attempt_at END,
                         failures = CASE WHEN ? THEN 0 ELSE failures END,
-                        -- whoever is delivering stops at its next step and the stream is claimed afresh
-                        lease_owner = NULL, lease_until = NULL,
+                        -- whoever is delivering stops before its next request and the stream is claimed afresh
+                        lease_owner = NULL, lease_until = NULL, lease_token = NULL,
                         updated_at = now()
                     WHERE id = ?""")) {
                 ps.setString(1, name);
@@ -251,8 +280,17 @@ public final class LogStreams {
                         reason == null ? "Resumed." : reason);
             }
             c.commit();
-            return json(id, organization);
         }
+        return json(id, organization);
+    }
+
+    /** The same config, secrets and state as when the change was checked. */
+    private static boolean sameStream(Map<String, Object> checked, Map<String, Object> now) {
+        return Objects.equals(checked.get("type"), now.get("type"))
+                && Objects.equals(checked.get("state"), now.get("state"))
+                && Objects.equals(checked.get("state_reason"), now.get("state_reason"))
+                && Objects.equals(checked.get("config"), now.get("config"))
+                && Arrays.equals((byte[]) checked.get("secrets"), (byte[]) now.get("secrets"));
     }
 
     /**
@@ -262,7 +300,7 @@ public final class LogStreams {
     public String rotateSigningSecret(String id, String organizationId) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            Map<String, Object> row = lockedRow(c, id, organizationId);
+            Map<String, Object> row = row(c, id, organizationId, true);
             String organization = (String) row.get("organization_id");
             Destination destination = destinations.get((String) row.get("type"));
             ObjectNode config = revealedConfig(row, id);
@@ -273,7 +311,7 @@ public final class LogStreams {
             byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
             try (PreparedStatement ps = c.prepareStatement("""
                     UPDATE log_stream SET config = ?::jsonb, secrets = ?, config_version = config_version + 1,
-                        lease_owner = NULL, lease_until = NULL, updated_at = now()
+                        lease_owner = NULL, lease_until = NULL, lease_token = NULL, updated_at = now()
                     WHERE id = ?""")) {
                 ps.setString(1, Json.write(config));
                 ps.setBytes(2, sealed);
@@ -303,21 +341,33 @@ public final class LogStreams {
         Validation errors = new Validation();
         OffsetDateTime since = errors.dateTime(errors.requiredString(Json.object(body), "from", "from"), "from");
         errors.throwIfAny();
+        // the history is searched in a statement of its own (no transaction id, no lock), the cursor set in another
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            Map<String, Object> row = lockedRow(c, id, organizationId);
+            Map<String, Object> row = row(c, id, organizationId, false);
+            String xid;
+            long seq;
             try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE log_stream s SET cursor_xid = p.xid, cursor_seq = p.seq - 1, next_attempt_at = now(),
-                        lease_owner = NULL, lease_until = NULL
-                    FROM (SELECT xid, seq FROM audit_event WHERE organization_id = ? AND accepted_at >= ?
-                          ORDER BY xid, seq LIMIT 1) p
-                    WHERE s.id = ?""")) {
+                    SELECT xid::text, seq FROM audit_event WHERE organization_id = ? AND accepted_at >= ?
+                    ORDER BY xid, seq LIMIT 1""")) {
                 ps.setString(1, (String) row.get("organization_id"));
                 ps.setObject(2, since);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return; // nothing accepted since then
+                    }
+                    xid = rs.getString(1);
+                    seq = rs.getLong(2);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE log_stream SET cursor_xid = ?::xid8, cursor_seq = ? - 1, next_attempt_at = now(),
+                        lease_owner = NULL, lease_until = NULL, lease_token = NULL
+                    WHERE id = ?""")) {
+                ps.setString(1, xid);
+                ps.setLong(2, seq);
                 ps.setString(3, id);
                 ps.executeUpdate();
             }
-            c.commit();
         }
     }
 
@@ -357,17 +407,20 @@ public final class LogStreams {
         }
     }
 
-    /** A locked row's config with its secrets in clear. */
+    /** A row's config with its secrets in clear. */
     private ObjectNode revealedConfig(Map<String, Object> row, String id) {
         return secrets.reveal(Json.object(((String) row.get("config")).getBytes(StandardCharsets.UTF_8)),
                 (byte[]) row.get("secrets"), id, (String) row.get("organization_id"));
     }
 
-    /** The stream's row, locked, or 404 — also when it belongs to another organization than the one named. */
-    private static Map<String, Object> lockedRow(Connection c, String id, String organizationId) throws SQLException {
+    /**
+     * The stream's row (locked, if asked) or 404 — also when it belongs to another organization than the one named.
+     */
+    private static Map<String, Object> row(Connection c, String id, String organizationId, boolean lock)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT organization_id, type, state, state_reason, config::text, secrets FROM log_stream WHERE "
-                        + IN_SCOPE + " FOR UPDATE")) {
+                        + IN_SCOPE + (lock ? " FOR UPDATE" : ""))) {
             bindScope(ps, id, organizationId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {

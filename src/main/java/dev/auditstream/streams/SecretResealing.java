@@ -1,5 +1,6 @@
 package dev.auditstream.streams;
 
+import dev.auditstream.destinations.Batch;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

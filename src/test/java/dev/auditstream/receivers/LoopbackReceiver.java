@@ -71,6 +71,20 @@ public abstract class LoopbackReceiver implements AutoCloseable {
             return values == null || values.isEmpty() ? null : values.get(0);
         }
 
+        /** The first value of a query parameter (names and values as sent, not decoded), or null. */
+        public String query(String name) {
+            if (query == null) {
+                return null;
+            }
+            for (String pair : query.split("&")) {
+                String[] nameValue = pair.split("=", 2);
+                if (nameValue[0].equals(name)) {
+                    return nameValue.length == 2 ? nameValue[1] : "";
+                }
+            }
+            return null;
+        }
+
         public String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
         }
@@ -88,6 +102,8 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final AtomicInteger requestCount = new AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
 
     // Guards everything below; also the monitor awaitEvents waits on.
     private final Object lock = new Object();
@@ -95,6 +111,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private final List<JsonNode> events = new ArrayList<>();
     private int failRemaining; // < 0: forever
     private int failStatus;
+    private String failBody; // null: the service's error body for the status
     private int hangRemaining;
     private Duration hang = Duration.ZERO;
     private String poisonAction;
@@ -168,6 +185,11 @@ public abstract class LoopbackReceiver implements AutoCloseable {
         return requestCount.get();
     }
 
+    /** The most requests this receiver ever had in hand at once (arrived, not yet answered). */
+    public int maxConcurrentRequests() {
+        return maxInFlight.get();
+    }
+
     /** Accepted audit events, in the order they were accepted. */
     public List<JsonNode> events() {
         synchronized (lock) {
@@ -186,9 +208,22 @@ public abstract class LoopbackReceiver implements AutoCloseable {
 
     /** Answers the next {@code count} requests with {@code status} and the service's error body, without checking them. */
     public void failNext(int count, int status) {
+        answerNext(count, status, null);
+    }
+
+    /**
+     * Answers every request with this status and body, without checking it: a proxy in front of the service, or a
+     * service that says one thing in its status and another in its body.
+     */
+    public void answerAlways(int status, String body) {
+        answerNext(-1, status, body);
+    }
+
+    private void answerNext(int count, int status, String body) {
         synchronized (lock) {
             failRemaining = count;
             failStatus = status;
+            failBody = body;
         }
     }
 
@@ -266,6 +301,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private void exchange(HttpExchange ex) {
         long seq = requestCount.incrementAndGet();
         Instant arrivedAt = Instant.now();
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         try {
             byte[] raw = ex.getRequestBody().readAllBytes();
             Headers headers = new Headers();
@@ -275,7 +311,9 @@ public abstract class LoopbackReceiver implements AutoCloseable {
 
             Duration delay;
             int fault;
+            String faultBody;
             synchronized (lock) {
+                faultBody = failBody;
                 delay = hangRemaining > 0 ? hang : Duration.ZERO;
                 hangRemaining = Math.max(0, hangRemaining - 1);
                 fault = failRemaining != 0 ? failStatus : 0;
@@ -289,7 +327,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
 
             Reply reply;
             if (fault != 0) {
-                reply = reject(fault, "injected fault");
+                reply = faultBody == null ? reject(fault, "injected fault") : new Reply(fault, faultBody, "injected answer");
                 if (fault == 429 || fault == 503) {
                     ex.getResponseHeaders().set("Retry-After", "1");
                 }
@@ -335,6 +373,8 @@ public abstract class LoopbackReceiver implements AutoCloseable {
                 ex.close();
             }
             throw e;
+        } finally {
+            inFlight.decrementAndGet();
         }
     }
 

@@ -207,6 +207,41 @@ class ReceiversTest {
         }
     }
 
+    @Test
+    void splunkIndexerAcknowledgementAsDocumented() throws Exception {
+        try (SplunkHec hec = SplunkHec.builder(HEC_TOKEN).indexerAcknowledgement().indexedAfterQueries(2).start()) {
+            String auth = "Splunk " + HEC_TOKEN;
+            String channel = "0aecb54e-0e3d-4b2c-a8c9-6a2d8d1f4b11";
+            byte[] event = bytes(hecEvent("a", "1"));
+            assertResponse(send(post(hec.baseUrl() + HEC_PATH, event, "Authorization", auth)), 400,
+                    "{\"text\":\"Data channel is missing\",\"code\":10}");
+            assertResponse(send(post(hec.baseUrl() + HEC_PATH, event, "Authorization", auth,
+                    "X-Splunk-Request-Channel", "not-a-guid")), 400, "{\"text\":\"Invalid data channel\",\"code\":11}");
+            assertResponse(send(post(hec.baseUrl() + HEC_PATH, event, "Authorization", auth,
+                    "X-Splunk-Request-Channel", channel)), 200, "{\"text\":\"Success\",\"code\":0,\"ackId\":0}");
+            assertResponse(send(post(hec.baseUrl() + HEC_PATH + "?channel=" + channel, event, "Authorization", auth)),
+                    200, "{\"text\":\"Success\",\"code\":0,\"ackId\":1}");
+            assertThat(hec.events()).isEmpty();
+
+            String ack = hec.baseUrl() + "/services/collector/ack";
+            byte[] query = bytes("{\"acks\":[0,7]}");
+            assertResponse(send(post(ack, query, "Authorization", auth)), 400,
+                    "{\"text\":\"Data channel is missing\",\"code\":10}");
+            assertResponse(send(post(ack, query, "Authorization", auth, "X-Splunk-Request-Channel", channel)), 200,
+                    "{\"acks\":{\"0\":false,\"7\":false}}");
+            assertResponse(send(post(ack, query, "Authorization", auth, "X-Splunk-Request-Channel", channel)), 200,
+                    "{\"acks\":{\"0\":true,\"7\":false}}");
+            assertThat(hec.events()).hasSize(1);
+            assertResponse(send(post(ack, query, "X-Splunk-Request-Channel", channel)), 401,
+                    "{\"text\":\"Token is required\",\"code\":2}");
+        }
+        try (SplunkHec plain = SplunkHec.start(HEC_TOKEN)) {
+            assertResponse(send(post(plain.baseUrl() + "/services/collector/ack", bytes("{\"acks\":[0]}"),
+                    "Authorization", "Splunk " + HEC_TOKEN, "X-Splunk-Request-Channel", "0aecb54e-0e3d-4b2c-a8c9-6a2d8d1f4b11")),
+                    400, "{\"text\":\"ACK is disabled\",\"code\":14}");
+        }
+    }
+
     // ================= Webhook =================
 
     // The Standard Webhooks reference vector: secret, id, timestamp, body -> signature.

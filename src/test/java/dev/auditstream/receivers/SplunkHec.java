@@ -3,8 +3,11 @@ package dev.auditstream.receivers;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -12,11 +15,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Splunk HTTP Event Collector ({@code POST /services/collector/event}). Like Splunk, it processes the concatenated
  * event objects in order and stops at the first bad one: the objects before it stay accepted.
  * {@link #events()} holds the {@code event} value of each accepted object.
+ * <p>
+ * With {@linkplain Builder#indexerAcknowledgement() indexer acknowledgement} on the token, as Splunk documents it:
+ * every request needs a channel ({@code X-Splunk-Request-Channel} or {@code ?channel=}, a GUID; code 10 when missing,
+ * 11 when not a GUID), a success answers {@code {"text":"Success","code":0,"ackId":n}} (numbered per channel from 0),
+ * and {@code POST /services/collector/ack} with {@code {"acks":[n,…]}} answers {@code {"acks":{"n":true|false}}}. Here
+ * the events of a request count as indexed (are in {@link #events()}) once a query has answered {@code true} for
+ * them, which it does from the {@linkplain Builder#indexedAfterQueries(int) n-th query} on. Without it the ack
+ * endpoint answers code 14, "ACK is disabled".
  */
 public final class SplunkHec extends LoopbackReceiver {
 
@@ -27,12 +39,27 @@ public final class SplunkHec extends LoopbackReceiver {
             .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
 
+    private static final String EVENT_PATH = "/services/collector/event";
+    private static final String ACK_PATH = "/services/collector/ack";
+    private static final Pattern GUID = Pattern.compile(
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
     private final String token;
     private final Set<String> allowedIndexes; // null: any
+    private final boolean acknowledgement;
+    private final int indexedAfterQueries;
+    // per channel: the next ackId, and the events and the queries so far of each ackId not yet indexed
+    private final Map<String, Integer> nextAckId = new HashMap<>();
+    private final Map<String, Pending> pending = new HashMap<>();
+
+    private record Pending(List<JsonNode> events, int[] queries) {
+    }
 
     private SplunkHec(Builder b) {
         this.token = b.token;
         this.allowedIndexes = b.allowedIndexes;
+        this.acknowledgement = b.acknowledgement;
+        this.indexedAfterQueries = b.indexedAfterQueries;
     }
 
     public static SplunkHec start(String token) {
@@ -46,9 +73,23 @@ public final class SplunkHec extends LoopbackReceiver {
     public static final class Builder {
         private final String token;
         private Set<String> allowedIndexes;
+        private boolean acknowledgement;
+        private int indexedAfterQueries = 2;
 
         private Builder(String token) {
             this.token = token;
+        }
+
+        /** The token has indexer acknowledgement enabled. */
+        public Builder indexerAcknowledgement() {
+            this.acknowledgement = true;
+            return this;
+        }
+
+        /** The ack query that first answers true for a request (by default the second). */
+        public Builder indexedAfterQueries(int queries) {
+            this.indexedAfterQueries = queries;
+            return this;
         }
 
         /** Indexes the token may write to; by default any. */
@@ -64,9 +105,10 @@ public final class SplunkHec extends LoopbackReceiver {
         }
     }
 
+    /** Both endpoints; any other path is answered 404 in {@link #handle}. */
     @Override
     protected String path() {
-        return "/services/collector/event";
+        return null;
     }
 
     @Override
@@ -84,6 +126,30 @@ public final class SplunkHec extends LoopbackReceiver {
 
     @Override
     protected Reply handle(Recorded req) {
+        if (!req.path().equals(EVENT_PATH) && !req.path().equals(ACK_PATH)) {
+            return reject(404, "path " + req.path());
+        }
+        Reply refused = authorization(req);
+        if (refused != null) {
+            return refused;
+        }
+        if (req.path().equals(ACK_PATH)) {
+            return acknowledgements(req);
+        }
+        String channel = null;
+        if (acknowledgement) {
+            channel = channel(req);
+            if (channel == null) {
+                return new Reply(400, body("Data channel is missing", 10), "no channel");
+            }
+            if (!GUID.matcher(channel).matches()) {
+                return new Reply(400, body("Invalid data channel", 11), "channel " + channel + " is not a GUID");
+            }
+        }
+        return events(req, channel);
+    }
+
+    private Reply authorization(Recorded req) {
         String auth = req.header("Authorization");
         if (auth == null) {
             return reject(401, "no Authorization header");
@@ -94,6 +160,10 @@ public final class SplunkHec extends LoopbackReceiver {
         if (!token.equals(auth.substring("Splunk ".length()))) {
             return reject(403, "wrong token");
         }
+        return null;
+    }
+
+    private Reply events(Recorded req, String channel) {
         if (req.bodyText().isBlank()) {
             return new Reply(400, body("No data", 5), "empty body");
         }
@@ -116,8 +186,69 @@ public final class SplunkHec extends LoopbackReceiver {
             accept(accepted);
             return invalid(6, "Invalid data format", accepted.size(), "unparseable: " + e.getMessage());
         }
-        accept(accepted);
-        return new Reply(200, body("Success", 0), "accepted " + accepted.size());
+        if (channel == null) {
+            accept(accepted);
+            return new Reply(200, body("Success", 0), "accepted " + accepted.size());
+        }
+        int ackId;
+        synchronized (pending) {
+            ackId = nextAckId.merge(channel, 1, Integer::sum) - 1;
+            pending.put(channel + "/" + ackId, new Pending(accepted, new int[1]));
+        }
+        return new Reply(200, "{\"text\":\"Success\",\"code\":0,\"ackId\":" + ackId + "}",
+                "received " + accepted.size() + " as ackId " + ackId);
+    }
+
+    /** {@code {"acks":[0,1]}} → {@code {"acks":{"0":true,"1":false}}}; an id it does not know is false. */
+    private Reply acknowledgements(Recorded req) {
+        if (!acknowledgement) {
+            return new Reply(400, body("ACK is disabled", 14), "ack query without acknowledgement");
+        }
+        String channel = channel(req);
+        if (channel == null) {
+            return new Reply(400, body("Data channel is missing", 10), "ack query without a channel");
+        }
+        JsonNode query;
+        try {
+            query = JSON.readTree(req.body());
+        } catch (IOException e) {
+            query = null;
+        }
+        if (query == null || !query.path("acks").isArray()) {
+            return new Reply(400, body("Invalid data format", 6), "ack query is not {\"acks\":[…]}");
+        }
+        ObjectNode acks = JSON.createObjectNode();
+        for (JsonNode id : query.get("acks")) {
+            if (!id.canConvertToInt()) {
+                return new Reply(400, body("Invalid data format", 6), "ack id " + id + " is not a number");
+            }
+            acks.put(id.asText(), indexed(channel + "/" + id.asInt()));
+        }
+        ObjectNode answer = JSON.createObjectNode();
+        answer.set("acks", acks);
+        return new Reply(200, answer.toString(), "ack query " + query.get("acks"));
+    }
+
+    private boolean indexed(String key) {
+        List<JsonNode> events;
+        synchronized (pending) {
+            Pending waiting = pending.get(key);
+            if (waiting == null) {
+                return false;
+            }
+            if (++waiting.queries()[0] < indexedAfterQueries) {
+                return false;
+            }
+            pending.remove(key);
+            events = waiting.events();
+        }
+        accept(events);
+        return true;
+    }
+
+    private static String channel(Recorded req) {
+        String header = req.header("X-Splunk-Request-Channel");
+        return header != null ? header : req.query("channel");
     }
 
     private Reply check(JsonNode object, int i) {

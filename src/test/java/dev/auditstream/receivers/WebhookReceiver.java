@@ -35,6 +35,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
     private final EntraTokenEndpoint tokenIssuer; // null: no OAuth2 token expected
     private final String authValue;
     private final Clock clock;
+    private final int badSignatureStatus;
 
     private WebhookReceiver(Builder b) {
         this.keys = List.of(key(b.signingSecret));
@@ -42,6 +43,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         this.authHeader = b.authHeader;
         this.authValue = b.authValue;
         this.clock = b.clock;
+        this.badSignatureStatus = b.badSignatureStatus;
     }
 
     public static WebhookReceiver start(String signingSecret) {
@@ -59,6 +61,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         private String authValue;
         private EntraTokenEndpoint tokenIssuer;
         private Clock clock = Clock.systemUTC();
+        private int badSignatureStatus = 401;
 
         private Builder(String signingSecret) {
             this.signingSecret = signingSecret;
@@ -88,6 +91,12 @@ public final class WebhookReceiver extends LoopbackReceiver {
         /** The "now" the timestamp tolerance is measured against. */
         public Builder clock(Clock clock) {
             this.clock = clock;
+            return this;
+        }
+
+        /** The status a request with no valid signature gets: 401 here, 400 from Standard Webhooks libraries. */
+        public Builder refuseBadSignaturesWith(int status) {
+            this.badSignatureStatus = status;
             return this;
         }
 
@@ -145,7 +154,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         }
         String signatureProblem = signatureProblem(req);
         if (signatureProblem != null) {
-            return new Reply(401, INVALID_SIGNATURE, signatureProblem);
+            return new Reply(badSignatureStatus, INVALID_SIGNATURE, signatureProblem);
         }
 
         List<JsonNode> items = new ArrayList<>();

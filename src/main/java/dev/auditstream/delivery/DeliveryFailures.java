@@ -1,6 +1,8 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import java.io.IOException;
+
+import javax.net.ssl.SSLException;
 
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -14,6 +16,7 @@ import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.ObjectStoreDestination;
 import dev.auditstream.outbound.ErrorAnswerException;
 import dev.auditstream.outbound.OutboundResponse;
+import dev.auditstream.outbound.RetryAfter;
 import dev.auditstream.outbound.UnsafeDestinationException;
 
 /**
@@ -57,9 +60,13 @@ public final class DeliveryFailures {
         if (unsafe != null) {
             return new Failure(Failure.Kind.INVALID, null, unsafe.getMessage(), 0, 0);
         }
+        SSLException tls = cause(caught, SSLException.class);
+        if (tls != null) {
+            return Failure.tls(ConfigChecks.abbreviate(String.valueOf(tls.getMessage())));
+        }
         IOException io = cause(caught, IOException.class);
         if (io != null) {
-            // connection refused, reset, time-out, TLS, DNS: the destination or the way to it, for now
+            // connection refused, reset, time-out, DNS: the destination or the way to it, for now
             return new Failure(Failure.Kind.RETRY, null, io.getClass().getSimpleName()
                     + (io.getMessage() == null ? "" : ": " + ConfigChecks.abbreviate(io.getMessage())), 0, 0);
         }

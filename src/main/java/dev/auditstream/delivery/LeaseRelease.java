@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,9 +18,9 @@ public final class LeaseRelease extends ServiceSupport {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseRelease.class);
 
     private final DataSource dataSource;
-    private final StreamWorkers workers;
+    private final DeliveryWorkers workers;
 
-    public LeaseRelease(DataSource dataSource, StreamWorkers workers) {
+    public LeaseRelease(DataSource dataSource, DeliveryWorkers workers) {
         this.dataSource = dataSource;
         this.workers = workers;
     }

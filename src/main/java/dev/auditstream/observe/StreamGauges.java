@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.observe;
 
 import java.util.List;
 import java.util.Map;
@@ -10,8 +10,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Per-stream gauges for Prometheus: how far behind each stream is, and which state it is in (1 for the current
- * state, 0 for the others), refreshed by the observe-streams job.
+ * Per-stream gauges for Prometheus: how far behind each stream is, which state it is in (1 for the current state, 0
+ * for the others), and how many events retention deleted before it delivered them; refreshed by the observe-streams
+ * job.
  */
 public final class StreamGauges {
 
@@ -24,7 +25,7 @@ public final class StreamGauges {
         this.metrics = metrics;
     }
 
-    /** Route step: @param rows id, type, state, lag (seconds) of every stream */
+    /** Route step: @param rows id, type, state, lag (seconds), expired_undelivered of every stream */
     public void update(List<Map<String, Object>> rows) {
         Set<String> seen = ConcurrentHashMap.newKeySet();
         for (Map<String, Object> row : rows) {
@@ -32,6 +33,8 @@ public final class StreamGauges {
             String type = (String) row.get("type");
             seen.add(id);
             gauge("auditstream.stream.lag.seconds", id, type, null).set(((Number) row.get("lag")).longValue());
+            gauge("auditstream.stream.events.expired.undelivered", id, type, null)
+                    .set(((Number) row.get("expired_undelivered")).longValue());
             for (String state : STATES) {
                 gauge("auditstream.stream.state", id, type, state).set(state.equals(row.get("state")) ? 1 : 0);
             }

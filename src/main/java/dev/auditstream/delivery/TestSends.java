@@ -1,5 +1,6 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
+import dev.auditstream.destinations.Batch;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -22,14 +23,14 @@ import dev.auditstream.destinations.StoredEvent;
  * POST /log_streams/{id}/test: one synthetic event sent now through the stream's destination, and what it answered.
  * A success heals an {@code error} or {@code invalid} stream; a failure is reported, not held against the stream.
  */
-public final class StreamTests {
+public final class TestSends {
 
     private static final Batch.Position NOWHERE = new Batch.Position("0", 0);
 
     private final DataSource dataSource;
     private final StreamStates states;
 
-    public StreamTests(DataSource dataSource, StreamStates states) {
+    public TestSends(DataSource dataSource, StreamStates states) {
         this.dataSource = dataSource;
         this.states = states;
     }
@@ -56,7 +57,7 @@ public final class StreamTests {
         long millis = exchange.getClock().elapsed();
         Integer status = failure == null ? DeliveryOutcomes.status(exchange) : failure.httpStatus();
         if (failure == null) {
-            states.delivered(target.streamId(), target.organizationId(), null, 1, status, millis);
+            states.delivered(target.streamId(), target.organizationId(), null, 1, status, millis, null);
         } else {
             try (Connection c = dataSource.getConnection()) {
                 StreamStates.attempt(c, target.streamId(), target.organizationId(), 1, "test_failed", status,

@@ -1,11 +1,13 @@
-package dev.auditstream.streams;
+package dev.auditstream.delivery;
 
+import dev.auditstream.destinations.Batch;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 
 import javax.sql.DataSource;
@@ -18,7 +20,7 @@ import dev.auditstream.destinations.StoredEvent;
 
 /**
  * The stream state machine's writes: what a delivery outcome does to a stream (state, backoff, batch size, dead
- * letters), each transition stored with its reason. Every write is conditional on still holding the lease.
+ * letters), each transition stored with its reason. Every write of a drain is conditional on its claim's token.
  */
 public final class StreamStates {
 
@@ -39,17 +41,27 @@ public final class StreamStates {
         this.maxBatch = maxBatch;
     }
 
-    /** Accepted by the destination: back to {@code active}, and a halved batch size grows back. */
-    public void delivered(String streamId, String organizationId, String owner, int events, Integer httpStatus,
-                          long durationMs) throws SQLException {
-        whileLeased(streamId, owner, (c, locked) -> {
+    /**
+     * Accepted by the destination: back to {@code active}, and a halved batch size grows back. When the events were
+     * those after a suspect (see {@link Batch#suspect()}), the suspect is proven refused alone: it is dead-lettered
+     * with the refusal that isolated it (the cursor already moved past it with the accepted events).
+     */
+    public void delivered(String streamId, String organizationId, String claimToken, int events, Integer httpStatus,
+                          long durationMs, StoredEvent provenRefused) throws SQLException {
+        whileClaimed(streamId, claimToken, (c, locked) -> {
             String from = locked.state();
+            if (provenRefused != null) {
+                attempt(c, streamId, organizationId, 1, "dead_lettered", null, locked.lastError(), 0,
+                        provenRefused.id());
+            }
             try (PreparedStatement ps = c.prepareStatement("""
                         UPDATE log_stream SET state = 'active', state_reason = NULL, failures = 0, last_error = NULL,
                             state_changed_at = CASE WHEN state <> 'active' THEN now() ELSE state_changed_at END,
-                            batch_limit = CASE WHEN batch_limit * 2 >= ? THEN NULL ELSE batch_limit * 2 END
+                            batch_limit = CASE WHEN batch_limit * 2 >= ? THEN NULL ELSE batch_limit * 2 END,
+                            suspect_event_id = NULL
                         WHERE id = ? AND state <> 'inactive'
-                          AND (state <> 'active' OR failures > 0 OR batch_limit IS NOT NULL)""")) {
+                          AND (state <> 'active' OR failures > 0 OR batch_limit IS NOT NULL
+                               OR suspect_event_id IS NOT NULL)""")) {
                 ps.setInt(1, maxBatch);
                 ps.setString(2, streamId);
                 ps.executeUpdate();
@@ -62,33 +74,56 @@ public final class StreamStates {
     }
 
     /** Refused or unreachable: what happens next depends on the kind of failure. */
-    public void failed(String streamId, String organizationId, String owner, Failure failure, Batch batch, int sent,
+    public void failed(String streamId, String organizationId, String claimToken, Failure failure, Batch batch, int sent,
                        long durationMs) throws SQLException {
-        whileLeased(streamId, owner, (c, locked) -> {
+        whileClaimed(streamId, claimToken, (c, locked) -> {
             String from = locked.state();
-            switch (failure.kind()) {
-                case RETRY -> setState(c, streamId, organizationId, from, "error", failure,
-                        backoff(locked.failures(), failure));
-                case INVALID -> setState(c, streamId, organizationId, from, "invalid", failure, invalidProbe);
+            Failure seen = FailureRules.persisting(failure, from, locked.stateChangedAt(), locked.lastError(),
+                    Instant.now());
+            switch (seen.kind()) {
+                case RETRY -> setState(c, streamId, organizationId, from, "error", seen,
+                        backoff(locked.failures(), seen));
+                case INVALID -> setState(c, streamId, organizationId, from, "invalid", seen, invalidProbe);
                 case INTERNAL -> schedule(c, streamId, backoffBase.multipliedBy(5), null);
-                case REJECTED -> isolate(c, streamId, organizationId, failure, batch, sent, durationMs);
+                case REJECTED -> {
+                    if (batch != null && batch.suspect() != null) {
+                        refusedEverything(c, streamId, organizationId, from, locked.failures(), seen);
+                    } else {
+                        isolate(c, streamId, seen, batch, sent);
+                    }
+                }
             }
-            if (failure.kind() != Failure.Kind.REJECTED || sent > 1) {
-                attempt(c, streamId, organizationId, sent, failure.kind().name().toLowerCase(),
-                        failure.httpStatus(), failure.message(), durationMs, null);
-            }
+            attempt(c, streamId, organizationId, sent, seen.kind().name().toLowerCase(),
+                    seen.httpStatus(), seen.message(), durationMs, null);
         });
+    }
+
+    /**
+     * The events after a suspect were refused too: no event is to blame. The stream goes to {@code error} (or
+     * {@code invalid} for an answer about credentials) with the destination's answer, and starts over from the
+     * suspect once it is retried; nothing is dead-lettered.
+     */
+    private void refusedEverything(Connection c, String streamId, String organizationId, String from, int failures,
+                                   Failure refusal) throws SQLException {
+        String to = FailureRules.stateWhenEverythingIsRefused(refusal.message());
+        setState(c, streamId, organizationId, from, to, refusal,
+                to.equals("invalid") ? invalidProbe : backoff(failures, refusal));
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE log_stream SET suspect_event_id = NULL, batch_limit = NULL WHERE id = ?")) {
+            ps.setString(1, streamId);
+            ps.executeUpdate();
+        }
     }
 
     private interface LeasedWork {
         void run(Connection c, Locked locked) throws SQLException;
     }
 
-    /** Runs the work in one transaction with the stream's row locked, if {@code owner} still holds its lease. */
-    private void whileLeased(String streamId, String owner, LeasedWork work) throws SQLException {
+    /** Runs the work in one transaction with the stream's row locked, if the claim's token is still the stream's. */
+    private void whileClaimed(String streamId, String claimToken, LeasedWork work) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            Locked locked = lock(c, streamId, owner);
+            Locked locked = lock(c, streamId, claimToken);
             if (locked != null) {
                 work.run(c, locked);
             }
@@ -98,21 +133,25 @@ public final class StreamStates {
 
     /**
      * A refused batch: keep what the destination said it took, halve the batch until the refused event is alone,
-     * then dead-letter it (recorded with its id for this stream) and go on.
+     * then suspect it: the next attempt sends the events after it (see {@link #delivered} and
+     * {@link #refusedEverything} for what their answer proves).
      */
-    private void isolate(Connection c, String streamId, String organizationId, Failure failure, Batch batch, int sent,
-                         long durationMs) throws SQLException {
+    private void isolate(Connection c, String streamId, Failure failure, Batch batch, int sent) throws SQLException {
         if (failure.acceptedBefore() > 0 && failure.acceptedBefore() < sent) {
             advance(c, streamId, batch.events().get(failure.acceptedBefore() - 1));
             schedule(c, streamId, Duration.ZERO, null);
         } else if (sent > 1) {
             schedule(c, streamId, Duration.ZERO, Math.max(1, sent / 2));
         } else {
-            StoredEvent poison = batch.events().get(0);
-            attempt(c, streamId, organizationId, 1, "dead_lettered", failure.httpStatus(), failure.message(),
-                    durationMs, poison.id());
-            advance(c, streamId, poison);
-            schedule(c, streamId, Duration.ZERO, null);
+            // the refusal is kept as the reason it is dead-lettered with, if it comes to that
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE log_stream SET suspect_event_id = ?, last_error = ? WHERE id = ?")) {
+                ps.setString(1, batch.events().get(0).id());
+                ps.setString(2, failure.message());
+                ps.setString(3, streamId);
+                ps.executeUpdate();
+            }
+            schedule(c, streamId, Duration.ZERO, 1);
         }
     }
 
@@ -123,21 +162,23 @@ public final class StreamStates {
         return Duration.ofMillis(Math.max(jittered, failure.retryAfterSeconds() * 1000));
     }
 
-    private record Locked(String state, int failures) {
+    private record Locked(String state, int failures, Instant stateChangedAt, String lastError) {
     }
 
     /**
-     * The stream's row, locked, while {@code owner} still holds its lease (null once it does not); a null owner
-     * (a test send from the API) needs no lease.
+     * The stream's row, locked, while the claim's token is still the stream's (null once it is not); no token (a
+     * test send from the API) needs no claim.
      */
-    private static Locked lock(Connection c, String streamId, String owner) throws SQLException {
+    private static Locked lock(Connection c, String streamId, String claimToken) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT state, failures FROM log_stream WHERE id = ? AND (?::text IS NULL OR lease_owner = ?) FOR UPDATE")) {
+                "SELECT state, failures, state_changed_at, last_error FROM log_stream"
+                        + " WHERE id = ? AND (?::uuid IS NULL OR lease_token = ?::uuid) FOR UPDATE")) {
             ps.setString(1, streamId);
-            ps.setString(2, owner);
-            ps.setString(3, owner);
+            ps.setString(2, claimToken);
+            ps.setString(3, claimToken);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new Locked(rs.getString(1), rs.getInt(2)) : null;
+                return rs.next() ? new Locked(rs.getString(1), rs.getInt(2), rs.getTimestamp(3).toInstant(),
+                        rs.getString(4)) : null;
             }
         }
     }

@@ -1,4 +1,4 @@
-package dev.auditstream.streams;
+package dev.auditstream.destinations;
 
 import java.util.List;
 
@@ -10,8 +10,14 @@ import dev.auditstream.destinations.StoredEvent;
  * @param events  the events to send
  * @param scanned the last position read, filtered-out events included
  * @param full    the read hit its limit, so more may be waiting
+ * @param suspect the event just after the cursor that was refused alone, left out: these events are sent to learn
+ *                whether the destination takes anything (then it is dead-lettered); null when none is suspected
  */
-public record Batch(List<StoredEvent> events, Position scanned, boolean full) {
+public record Batch(List<StoredEvent> events, Position scanned, boolean full, StoredEvent suspect) {
+
+    public Batch(List<StoredEvent> events, Position scanned, boolean full) {
+        this(events, scanned, full, null);
+    }
 
     public record Position(String xid, long seq) {
     }

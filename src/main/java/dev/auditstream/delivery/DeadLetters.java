@@ -1,0 +1,163 @@
+package dev.auditstream.delivery;
+
+import dev.auditstream.destinations.Batch;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.Exchange;
+
+import dev.auditstream.api.Json;
+import dev.auditstream.api.Validation;
+import dev.auditstream.destinations.Failure;
+import dev.auditstream.destinations.StoredEvent;
+
+/**
+ * POST /log_streams/{id}/dead_letters/redrive: dead-lettered events (all of a stream's, or those named) sent again
+ * through the stream's destination, in log order, apart from its cursor. Marked {@code redriving} when asked for,
+ * {@code redriven} once the destination took them; a refusal makes them dead letters again with the new answer.
+ */
+public final class DeadLetters {
+
+    /** At most this many ids per request. */
+    static final int MAX_IDS = 1000;
+    private static final Batch.Position NOWHERE = new Batch.Position("0", 0);
+
+    private final DataSource dataSource;
+    private final int maxBatch;
+
+    public DeadLetters(DataSource dataSource, int maxBatch) {
+        this.dataSource = dataSource;
+        this.maxBatch = maxBatch;
+    }
+
+    /**
+     * Route step: marks the stream's dead letters (of {@code {"ids": [...]}}, or all for an empty body or no ids) to
+     * be sent again; answers {@code {"redriving": n}}. The stream was found in the caller's organization.
+     */
+    public String redrive(String streamId, byte[] body) throws SQLException {
+        List<String> ids = ids(body);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("""
+                     UPDATE log_stream_delivery SET outcome = 'redriving'
+                     WHERE stream_id = ? AND outcome = 'dead_lettered' AND (?::text[] IS NULL OR event_id = ANY (?))""")) {
+            Array named = ids == null ? null : c.createArrayOf("text", ids.toArray());
+            ps.setString(1, streamId);
+            ps.setArray(2, named);
+            ps.setArray(3, named);
+            int marked = ps.executeUpdate();
+            ObjectNode answer = Json.MAPPER.createObjectNode().put("redriving", marked);
+            return Json.write(answer);
+        }
+    }
+
+    private static List<String> ids(byte[] body) {
+        if (body == null || body.length == 0) {
+            return null;
+        }
+        ObjectNode request = Json.object(body);
+        Validation errors = new Validation();
+        errors.unknownFields(request, java.util.Set.of("ids"), "");
+        JsonNode ids = request.path("ids");
+        List<String> list = null;
+        if (!ids.isMissingNode() && !ids.isNull()) {
+            if (!ids.isArray() || ids.size() > MAX_IDS) {
+                errors.add("ids", "invalid", "ids must be an array of at most " + MAX_IDS + " event ids.");
+            } else {
+                list = new ArrayList<>();
+                for (JsonNode id : ids) {
+                    if (!id.isTextual()) {
+                        errors.add("ids", "invalid", "ids must be event ids (strings).");
+                        break;
+                    }
+                    list.add(id.asText());
+                }
+            }
+        }
+        errors.throwIfAny();
+        return list;
+    }
+
+    /**
+     * Route step: the next of the stream's events marked {@code redriving}, in log order, as a batch (empty when
+     * none is left). One whose event retention already removed is a dead letter again, saying so.
+     */
+    public Batch next(String streamId) throws SQLException {
+        List<StoredEvent> events = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement gone = c.prepareStatement("""
+                    UPDATE log_stream_delivery d SET outcome = 'dead_lettered',
+                        error = 'The event is no longer stored (retention): it cannot be sent again.'
+                    WHERE d.stream_id = ? AND d.outcome = 'redriving'
+                      AND NOT EXISTS (SELECT 1 FROM audit_event e WHERE e.id = d.event_id
+                                      AND e.organization_id = d.organization_id)""")) {
+                gone.setString(1, streamId);
+                gone.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT e.xid::text, e.seq, e.id, e.action,
+                           (extract(epoch FROM e.occurred_at) * 1000)::bigint,
+                           (extract(epoch FROM e.accepted_at) * 1000)::bigint, e.event
+                    FROM audit_event e
+                    WHERE e.organization_id = (SELECT organization_id FROM log_stream WHERE id = ?)
+                      AND e.id IN (SELECT event_id FROM log_stream_delivery
+                                   WHERE stream_id = ? AND outcome = 'redriving')
+                    ORDER BY e.xid, e.seq
+                    LIMIT ?""")) {
+                ps.setString(1, streamId);
+                ps.setString(2, streamId);
+                ps.setInt(3, maxBatch);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        events.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                                Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)),
+                                rs.getString(7)));
+                    }
+                }
+            }
+        }
+        return new Batch(events, NOWHERE, false);
+    }
+
+    /**
+     * Route step after a send: the events the destination took are {@code redriven}; on a failure every event still
+     * marked is a dead letter again, with the new answer. Returns whether to go on.
+     */
+    public boolean sent(Exchange exchange) throws SQLException {
+        String streamId = exchange.getVariable("streamId", String.class);
+        Batch batch = exchange.getVariable("batch", Batch.class);
+        Failure failure = exchange.getVariable("failure", Failure.class);
+        try (Connection c = dataSource.getConnection()) {
+            if (failure == null) {
+                Integer sent = exchange.getVariable("sentCount", Integer.class);
+                List<String> ids = batch.events().subList(0, sent).stream().map(StoredEvent::id).toList();
+                try (PreparedStatement ps = c.prepareStatement("""
+                        UPDATE log_stream_delivery SET outcome = 'redriven', at = now()
+                        WHERE stream_id = ? AND outcome = 'redriving' AND event_id = ANY (?)""")) {
+                    ps.setString(1, streamId);
+                    ps.setArray(2, c.createArrayOf("text", ids.toArray()));
+                    ps.executeUpdate();
+                }
+                return true;
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE log_stream_delivery SET outcome = 'dead_lettered', error = ?, http_status = ?
+                    WHERE stream_id = ? AND outcome = 'redriving'""")) {
+                ps.setString(1, failure.message());
+                ps.setObject(2, failure.httpStatus());
+                ps.setString(3, streamId);
+                ps.executeUpdate();
+            }
+            return false;
+        }
+    }
+}

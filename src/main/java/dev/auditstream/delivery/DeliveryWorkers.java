@@ -1,0 +1,280 @@
+package dev.auditstream.delivery;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This instance's delivery workers and the claims they hold. A claim takes a worker slot from the moment the claim
+ * query returned it until its drain's exchange is done, however it ends (a Camel {@code Synchronization}, which no
+ * handled failure skips) or until its hand-off to a worker failed. Each claim carries the token the claim query set
+ * in {@code log_stream.lease_token}: every write of its drain is conditional on it, and a change to the stream, a
+ * replay or another claim replaces it, so a drain that lost its claim can neither send nor write any more. While
+ * a batch takes long (slow destinations, many object uploads) a heartbeat renews the leases three times per lease.
+ */
+public final class DeliveryWorkers extends ServiceSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryWorkers.class);
+
+    /** One claim of one stream. {@code lost} once this instance learnt the token is no longer the stream's. */
+    public static final class Claim {
+        private final String streamId;
+        private final String organizationId;
+        private final String token;
+        private final long claimedAt = System.nanoTime();
+        private volatile long renewedAt = claimedAt;
+        private volatile boolean lost;
+        private long shareStart = claimedAt;
+        private int batches;
+        private volatile boolean yielded;
+
+        Claim(String streamId, String organizationId, String token) {
+            this.streamId = streamId;
+            this.organizationId = organizationId;
+            this.token = token;
+        }
+
+        public String streamId() {
+            return streamId;
+        }
+
+        public String organizationId() {
+            return organizationId;
+        }
+
+        public String token() {
+            return token;
+        }
+
+        public boolean lost() {
+            return lost;
+        }
+
+    }
+
+    /** Another stream due now, with events waiting, that no live instance holds (the claim query's condition). */
+    private static final String OTHERS_DUE = """
+            SELECT 1 FROM log_stream s
+            WHERE s.id <> ? AND s.state <> 'inactive' AND s.next_attempt_at <= now()
+              AND (s.lease_until IS NULL OR s.lease_until < now())
+              AND EXISTS (SELECT 1 FROM audit_event e
+                          WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq)
+                            AND e.xid < pg_snapshot_xmin(pg_current_snapshot()))
+            LIMIT 1""";
+
+    private final String owner = "instance-" + UUID.randomUUID();
+    private final int workers;
+    private final long fairShareNanos;
+    private final int fairShareBatches;
+    private final int leaseSeconds;
+    private final long leaseNanos;
+    private final DataSource dataSource;
+    private final ScheduledExecutorService heartbeat;
+    private final Map<String, Claim> held = new ConcurrentHashMap<>();
+    private final Set<String> draining = ConcurrentHashMap.newKeySet();
+
+    public DeliveryWorkers(int workers, int leaseSeconds, Duration fairShare, int fairShareBatches, DataSource dataSource,
+                         ScheduledExecutorService heartbeat) {
+        this.workers = workers;
+        this.fairShareNanos = fairShare.toNanos();
+        this.fairShareBatches = fairShareBatches;
+        this.leaseSeconds = leaseSeconds;
+        this.leaseNanos = TimeUnit.SECONDS.toNanos(leaseSeconds);
+        this.dataSource = dataSource;
+        this.heartbeat = heartbeat;
+    }
+
+    @Override
+    protected void doStart() {
+        long every = Math.max(100, TimeUnit.SECONDS.toMillis(leaseSeconds) / 3);
+        heartbeat.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void doStop() {
+        heartbeat.shutdownNow();
+    }
+
+    /** This instance's name in {@code lease_owner} (for operators, and to give every lease back on stop). */
+    public String owner() {
+        return owner;
+    }
+
+    public int workers() {
+        return workers;
+    }
+
+    public int freeSlots() {
+        return Math.max(0, workers - held.size());
+    }
+
+    /** Claims whose drain runs on a worker now (handed off and begun, not yet done). */
+    public int inFlight() {
+        return draining.size();
+    }
+
+    /** Route step after the claim query: its rows as claims, each holding a worker slot from now on. */
+    public List<Claim> claimed(List<Map<String, Object>> rows) {
+        List<Claim> claims = new ArrayList<>(rows.size());
+        for (Map<String, Object> row : rows) {
+            Claim claim = new Claim((String) row.get("id"), (String) row.get("organization_id"),
+                    (String) row.get("token"));
+            held.put(claim.token, claim);
+            claims.add(claim);
+        }
+        return claims;
+    }
+
+    /**
+     * Route step, the first of a drain: from here on, the claim is given back when the exchange is done, whether it
+     * completed or failed (a handled failure included).
+     */
+    public void begin(Exchange exchange) {
+        Claim claim = exchange.getMessage().getBody(Claim.class);
+        draining.add(claim.token);
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                release(claim);
+            }
+        });
+    }
+
+    /** Route step when a claim could not be handed to a worker: its slot and lease are given back at once. */
+    public void abandon(Exchange exchange) {
+        release(exchange.getMessage().getBody(Claim.class));
+    }
+
+    /**
+     * Gives the lease back (if the token is still the stream's) and, whatever that does, the worker slot. A stream
+     * that yielded to others is due again only now, so the streams that waited longer are claimed before it.
+     */
+    void release(Claim claim) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("""
+                     UPDATE log_stream SET lease_owner = NULL, lease_until = NULL,
+                         next_attempt_at = CASE WHEN ? THEN greatest(next_attempt_at, now()) ELSE next_attempt_at END
+                     WHERE id = ? AND lease_token = ?::uuid""")) {
+            ps.setBoolean(1, claim.yielded);
+            ps.setString(2, claim.streamId);
+            ps.setString(3, claim.token);
+            ps.executeUpdate();
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Could not give back the lease of stream {} (it expires by itself): {}", claim.streamId,
+                    e.getMessage());
+        } finally {
+            draining.remove(claim.token);
+            held.remove(claim.token);
+        }
+    }
+
+    /**
+     * Route step after each batch: true when the claim has had its fair share (a time or a number of batches) while
+     * other streams are due and no worker of this instance is free for them; the drain then gives its worker up.
+     */
+    public boolean yields(Claim claim) throws SQLException {
+        claim.batches++;
+        if (System.nanoTime() - claim.shareStart < fairShareNanos && claim.batches < fairShareBatches) {
+            return false;
+        }
+        claim.shareStart = System.nanoTime();
+        claim.batches = 0;
+        if (freeSlots() > 0) {
+            return false; // a due stream gets a free worker at the next poll
+        }
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(OTHERS_DUE)) {
+            ps.setString(1, claim.streamId);
+            try (ResultSet rs = ps.executeQuery()) {
+                claim.yielded = rs.next();
+            }
+        }
+        return claim.yielded;
+    }
+
+    /**
+     * Route step just before a request goes out: false once the claim's token is no longer the stream's (changed,
+     * paused, replayed, claimed by another instance after the lease ran out). A test send has no claim.
+     */
+    public boolean holds(Claim claim) throws SQLException {
+        if (claim == null) {
+            return true;
+        }
+        if (claim.lost) {
+            return false;
+        }
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT 1 FROM log_stream WHERE id = ? AND lease_token = ?::uuid AND state <> 'inactive'")) {
+            ps.setString(1, claim.streamId);
+            ps.setString(2, claim.token);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    claim.lost = true;
+                }
+            }
+        }
+        return !claim.lost;
+    }
+
+    /**
+     * The lease heartbeat: extends the lease of every claim held. A claim whose token is gone, or whose lease ran out
+     * while renewals failed, is lost: its drain stops before its next request.
+     */
+    void renew() {
+        if (held.isEmpty()) {
+            return;
+        }
+        Set<String> asked = new HashSet<>(held.keySet());
+        Set<String> renewed = new HashSet<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("""
+                     UPDATE log_stream SET lease_until = now() + ? * interval '1 second'
+                     WHERE lease_token = ANY (?) AND state <> 'inactive'
+                     RETURNING lease_token::text""")) {
+            Array tokens = c.createArrayOf("uuid", asked.toArray());
+            ps.setInt(1, leaseSeconds);
+            ps.setArray(2, tokens);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    renewed.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Could not renew delivery leases: {}", e.getMessage());
+            long now = System.nanoTime();
+            held.values().stream().filter(claim -> now - claim.renewedAt > leaseNanos)
+                    .forEach(claim -> claim.lost = true);
+            return;
+        }
+        long now = System.nanoTime();
+        for (String token : asked) {
+            Claim claim = held.get(token);
+            if (claim != null && renewed.contains(token)) {
+                claim.renewedAt = now;
+            } else if (claim != null) {
+                claim.lost = true;
+            }
+        }
+    }
+}
