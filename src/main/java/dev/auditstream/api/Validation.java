@@ -50,12 +50,17 @@ public final class Validation {
             add(field, "required", field + " is required.");
             return null;
         }
-        return checkedString(value, field);
+        return checkedString(value, field, MAX_STRING_LENGTH);
     }
 
     public String optionalString(JsonNode node, String name, String field) {
+        return optionalString(node, name, field, MAX_STRING_LENGTH);
+    }
+
+    /** {@link #optionalString(JsonNode, String, String)} of a longer value (a PEM certificate chain). */
+    public String optionalString(JsonNode node, String name, String field, int maxLength) {
         JsonNode value = present(node.get(name));
-        return value == null ? null : checkedString(value, field);
+        return value == null ? null : checkedString(value, field, maxLength);
     }
 
     /** An ISO-8601 date-time with offset, in years 1-9999 (UTC); null (and an error) when it is not one. */
@@ -102,7 +107,7 @@ public final class Validation {
         }
     }
 
-    private String checkedString(JsonNode value, String field) {
+    private String checkedString(JsonNode value, String field, int maxLength) {
         if (!value.isTextual()) {
             add(field, "invalid_type", field + " must be a string.");
             return null;
@@ -112,8 +117,8 @@ public final class Validation {
             add(field, "required", field + " must not be empty.");
             return null;
         }
-        if (text.length() > MAX_STRING_LENGTH) {
-            add(field, "too_long", field + " is at most " + MAX_STRING_LENGTH + " characters.");
+        if (text.length() > maxLength) {
+            add(field, "too_long", field + " is at most " + maxLength + " characters.");
             return null;
         }
         return storable(text, field) ? text : null;

@@ -19,6 +19,8 @@ import dev.auditstream.outbound.UnsafeDestinationException;
  */
 public final class ConfigChecks {
 
+    private static final int MAX_PEM_LENGTH = 16 * 1024;
+
     private final Validation errors;
     private final AddressGuard guard;
 
@@ -34,6 +36,11 @@ public final class ConfigChecks {
     /** An optional string member; null when absent. */
     public String string(JsonNode config, String member, String field) {
         return errors.optionalString(config, member, "config." + field);
+    }
+
+    /** An optional PEM text member (a certificate chain, a key), up to 16 KB. */
+    public String pem(JsonNode config, String member, String field) {
+        return errors.optionalString(config, member, "config." + field, MAX_PEM_LENGTH);
     }
 
     /** An optional member with a fixed set of values. */

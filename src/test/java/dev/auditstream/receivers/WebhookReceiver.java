@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -37,6 +38,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
     private final Clock clock;
 
     private WebhookReceiver(Builder b) {
+        super(b.tls);
         this.keys = List.of(key(b.signingSecret));
         this.tokenIssuer = b.tokenIssuer;
         this.authHeader = b.authHeader;
@@ -59,6 +61,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         private String authValue;
         private EntraTokenEndpoint tokenIssuer;
         private Clock clock = Clock.systemUTC();
+        private SSLContext tls;
 
         private Builder(String signingSecret) {
             this.signingSecret = signingSecret;
@@ -82,6 +85,12 @@ public final class WebhookReceiver extends LoopbackReceiver {
         /** OAuth2: a bearer token the endpoint issued (and has not revoked). */
         public Builder oauth2(EntraTokenEndpoint issuer) {
             this.tokenIssuer = issuer;
+            return this;
+        }
+
+        /** HTTPS with this key and certificate, and only clients presenting a certificate this context trusts. */
+        public Builder mutualTls(SSLContext serverTls) {
+            this.tls = serverTls;
             return this;
         }
 
