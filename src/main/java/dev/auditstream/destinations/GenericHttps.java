@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.crypto.Hmac;
 import dev.auditstream.outbound.ClientIdentity;
+import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.outbound.OutboundRequest;
 
 /**
@@ -255,7 +256,9 @@ public final class GenericHttps implements HttpDestination {
 
     /**
      * A TLS handshake of a mutual TLS stream that fails on a certificate is the configuration's fault, not the
-     * network's: the endpoint refused the client certificate, or its own is not trusted.
+     * network's: the endpoint refused the client certificate, or its own is not trusted. (In TLS 1.3 the endpoint
+     * judges the client certificate after the client's handshake is over: the refusal may reach us as a reset
+     * connection only, which stays a retryable failure.)
      */
     @Override
     public Failure classify(DeliveryTarget target, IOException failure) {
@@ -271,7 +274,12 @@ public final class GenericHttps implements HttpDestination {
                             + " the TLS handshake (" + said + "). Check that it trusts the certificate's issuer and that"
                             + " the certificate is the one it expects.", 0, 0);
                 }
-                if (tls instanceof SSLHandshakeException && t.getCause() instanceof CertificateException) {
+                if (tls instanceof OutboundHttp.ClosedInHandshakeException) {
+                    return new Failure(Failure.Kind.INVALID, null, said + " after it asked for the client"
+                            + " certificate: it most likely refused it. Check that it trusts the certificate's issuer"
+                            + " and that the certificate is the one it expects.", 0, 0);
+                }
+                if (tls instanceof SSLHandshakeException && tls.getCause() instanceof CertificateException) {
                     return new Failure(Failure.Kind.INVALID, null, "The endpoint's certificate is not trusted (" + said
                             + "). Set caCertificate to the CA that issued it if it is a private one.", 0, 0);
                 }

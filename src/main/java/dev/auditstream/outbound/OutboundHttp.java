@@ -1,9 +1,12 @@
 package dev.auditstream.outbound;
 
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.Socket;
+import java.net.SocketException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Map;
@@ -17,6 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
 
 import org.apache.camel.Service;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -30,6 +35,7 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
@@ -48,6 +54,17 @@ public final class OutboundHttp implements Service {
     public static final int MAX_ANSWER_BYTES = 64 * 1024;
     private static final String USER_AGENT = "AuditStream";
     private static final Duration IDLE_IDENTITY = Duration.ofMinutes(10);
+
+    /**
+     * The endpoint closed the connection while a TLS handshake presenting a client identity was going on: many
+     * servers refuse a client certificate so, without the alert that would say it.
+     */
+    public static final class ClosedInHandshakeException extends SSLHandshakeException {
+        ClosedInHandshakeException(IOException closed) {
+            super("The endpoint closed the connection during the TLS handshake (" + closed.getMessage() + ")");
+            initCause(closed);
+        }
+    }
 
     /** The operator's limits (application.properties {@code auditstream.outbound.*}). */
     public record Settings(Duration connectTimeout, Duration responseTimeout, Duration deadline,
@@ -86,7 +103,22 @@ public final class OutboundHttp implements Service {
         PoolingHttpClientConnectionManagerBuilder connections = PoolingHttpClientConnectionManagerBuilder.create();
         if (tls != null) {
             // the default hostname verification stays: the identity adds a key and trust, never less checking
-            connections.setTlsSocketStrategy(new DefaultClientTlsStrategy(tls));
+            connections.setTlsSocketStrategy(new DefaultClientTlsStrategy(tls) {
+                @Override
+                public SSLSocket upgrade(Socket socket, String target, int port, Object attachment,
+                                         HttpContext context) throws IOException {
+                    try {
+                        return super.upgrade(socket, target, port, attachment, context);
+                    } catch (IOException e) {
+                        // the JDK reports such a close as itself, or as a handshake failure caused by it
+                        Throwable why = e instanceof SSLHandshakeException && e.getCause() != null ? e.getCause() : e;
+                        if (why instanceof SocketException || why instanceof EOFException) {
+                            throw new ClosedInHandshakeException(e);
+                        }
+                        throw e;
+                    }
+                }
+            });
         }
         return HttpClients.custom()
                 .setConnectionManager(connections

@@ -106,14 +106,15 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private String poisonAction;
 
     protected LoopbackReceiver() {
-        this(null);
+        this(null, null);
     }
 
     /**
      * A receiver on HTTPS when {@code tls} is given (its key and certificate, and the client certificates it trusts),
-     * which requires every client to present a certificate it trusts (mutual TLS); plain HTTP otherwise.
+     * which requires every client to present a certificate it trusts (mutual TLS), speaking only {@code protocol}
+     * when given (e.g. {@code TLSv1.2}); plain HTTP otherwise.
      */
-    protected LoopbackReceiver(SSLContext tls) {
+    protected LoopbackReceiver(SSLContext tls, String protocol) {
         String name = getClass().getSimpleName();
         AtomicInteger threadNo = new AtomicInteger();
         executor = Executors.newFixedThreadPool(THREADS, r -> {
@@ -132,6 +133,9 @@ public abstract class LoopbackReceiver implements AutoCloseable {
                     public void configure(HttpsParameters params) {
                         SSLParameters parameters = tls.getDefaultSSLParameters();
                         parameters.setNeedClientAuth(true);
+                        if (protocol != null) {
+                            parameters.setProtocols(new String[] {protocol});
+                        }
                         params.setSSLParameters(parameters);
                     }
                 });

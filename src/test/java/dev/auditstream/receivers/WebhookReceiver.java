@@ -38,7 +38,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
     private final Clock clock;
 
     private WebhookReceiver(Builder b) {
-        super(b.tls);
+        super(b.tls, b.tlsProtocol);
         this.keys = List.of(key(b.signingSecret));
         this.tokenIssuer = b.tokenIssuer;
         this.authHeader = b.authHeader;
@@ -62,6 +62,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         private EntraTokenEndpoint tokenIssuer;
         private Clock clock = Clock.systemUTC();
         private SSLContext tls;
+        private String tlsProtocol;
 
         private Builder(String signingSecret) {
             this.signingSecret = signingSecret;
@@ -90,7 +91,18 @@ public final class WebhookReceiver extends LoopbackReceiver {
 
         /** HTTPS with this key and certificate, and only clients presenting a certificate this context trusts. */
         public Builder mutualTls(SSLContext serverTls) {
+            return mutualTls(serverTls, null);
+        }
+
+        /**
+         * {@link #mutualTls(SSLContext)} speaking only this protocol. In TLS 1.2 a refused client certificate is
+         * refused within the handshake, which the client sees as the server's alert; in TLS 1.3 the client's
+         * handshake is over before the server judges its certificate, so the client may only see the connection
+         * reset.
+         */
+        public Builder mutualTls(SSLContext serverTls, String protocol) {
             this.tls = serverTls;
+            this.tlsProtocol = protocol;
             return this;
         }
 
