@@ -194,6 +194,7 @@ function streamCard(stream, detail) {
   const facts = [['Last delivery', stream.last_synced_at ? timeAgo(stream.last_synced_at) : 'None yet']];
   if (stream.lag > 0) facts.push(['Oldest waiting event', `${duration(stream.lag)} old`]);
   if (stream.state_reason && stream.state_reason !== 'Paused.') facts.push(['Reason', stream.state_reason]);
+  (stream.warnings || []).forEach((warning) => facts.push(['Warning', warning]));
   if (stream.last_error && stream.last_error !== stream.state_reason) facts.push(['Last error', stream.last_error]);
   if (stream.dead_letters > 0) {
     facts.push(['Refused events', `${stream.dead_letters} ${stream.dead_letters === 1 ? 'event was' : 'events were'} refused by the destination and set aside`]);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -19,12 +20,15 @@ import com.sun.net.httpserver.HttpsServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.auditstream.receivers.DatadogIntake;
 import dev.auditstream.receivers.EntraTokenEndpoint;
 import dev.auditstream.receivers.LogsIngestion;
 import dev.auditstream.receivers.LoopbackReceiver;
+import dev.auditstream.api.Timestamps;
 import dev.auditstream.receivers.SplunkHec;
+import dev.auditstream.receivers.TestCertificates;
 import dev.auditstream.receivers.WebhookReceiver;
 
 /** Events reach each destination in its own wire format, in order, once; stream states follow the answers. */
@@ -47,6 +51,8 @@ class StreamDeliveryTest {
     private static LogsIngestion sentinel;
     private static RunningService service;
     private static StreamApi streams;
+    @TempDir
+    static Path certificateDir;
 
     @BeforeAll
     static void start() throws Exception {
@@ -681,6 +687,111 @@ class StreamDeliveryTest {
         assertThat(incomplete.get("state").asText()).isEqualTo("inactive");
         assertThat(incomplete.get("state_reason").asText()).isEqualTo("Configuration incomplete: missing clientId,"
                 + " clientSecret, dataCollectionEndpoint, dcrImmutableId, streamName.");
+    }
+
+    @Test
+    void mtlsWebhooksPresentTheStreamsCertificateAndGoInvalidWhenItIsRefused() throws Exception {
+        TestCertificates.Identity server = TestCertificates.create(certificateDir, "receiver", null, 30);
+        TestCertificates.Identity client = TestCertificates.create(certificateDir, "stream-client", null, 30);
+        TestCertificates.Identity stranger = TestCertificates.create(certificateDir, "stranger", null, 30);
+        String org = service.createOrganization("mTLS Org");
+        try (WebhookReceiver webhook = WebhookReceiver.builder("whsec_" + java.util.Base64.getEncoder()
+                .encodeToString(new byte[32])).mutualTls(TestCertificates.serverTls(server, client)).start()) {
+            // the receiver's own certificate is trusted through caCertificate (a private CA's, here self-signed)
+            JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"" + webhook.baseUrl() + "/hooks\","
+                    + mtls(client.certificatePem(), client.keyPem(), server.certificatePem()) + "}");
+            String id = stream.get("id").asText();
+            assertThat(stream.get("warnings")).isEmpty();
+            assertThat(stream.at("/config/auth/clientKey").asText()).startsWith("••••");
+            assertThat(stream.at("/config/auth/clientCertificate").asText()).isEqualTo(client.certificatePem());
+            assertThat(Instant.parse(stream.at("/config/auth/clientCertificateExpiresAt").asText()))
+                    .isEqualTo(client.certificate().getNotAfter().toInstant());
+            webhook.requireSignaturesBy(stream.at("/config/signingSecret").asText());
+
+            List<String> sent = streams.send(org, "mtls", 1);
+            assertThat(actions(webhook.awaitEvents(1, WAIT))).containsExactlyElementsOf(sent);
+            LoopbackReceiver.Recorded request = answeredWith(webhook, sent.get(0));
+            assertThat(request.status()).isBetween(200, 299);
+            JsonNode item = TestJson.read(request.bodyText()).get(0);
+            assertThat(request.bodyText()).isEqualTo("[{\"event\":" + service.storedEvent(sent.get(0))
+                    + ",\"keySuffix\":\"" + item.get("keySuffix").asText() + "\",\"timestamp\":\""
+                    + item.get("timestamp").asText() + "\"}]");
+
+            // a test of an unsaved config connects with its identity too: the HTTP answer is the signature's refusal
+            // (an unsaved config has a signing secret of its own, which the receiver does not know)
+            JsonNode tested = TestJson.read(service.post("/log_streams/test", "{\"organization_id\":\"" + org
+                    + "\",\"type\":\"GenericHttps\",\"config\":{\"url\":\"" + webhook.baseUrl() + "\","
+                    + mtls(client.certificatePem(), client.keyPem(), server.certificatePem()) + "}}").body());
+            assertThat(tested.get("http_status").asInt()).as(tested.toString()).isEqualTo(401);
+
+            try (WebhookReceiver strict = WebhookReceiver.builder(stream.at("/config/signingSecret").asText())
+                    .mutualTls(TestCertificates.serverTls(server, client), "TLSv1.2").start()) {
+                // a certificate the receiver does not trust: refused in the handshake, the stream is invalid
+                streams.patch(id, "{\"config\":{\"url\":\"" + strict.baseUrl() + "\","
+                        + mtls(stranger.certificatePem(), stranger.keyPem(), server.certificatePem()) + "}}");
+                streams.send(org, "mtls.refused", 1);
+                JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+                // the JDK's server closes the connection without its alert: either is read as the refusal
+                assertThat(invalid.get("state_reason").asText()).satisfiesAnyOf(
+                        reason -> assertThat(reason).startsWith("The endpoint refused the client certificate in the"
+                                + " TLS handshake"),
+                        reason -> assertThat(reason).startsWith("The endpoint closed the connection during the TLS"
+                                + " handshake").contains("it most likely refused it"));
+
+                // the stream's key again: delivered at once (the changed config builds the stream's TLS client anew)
+                streams.patch(id, "{\"config\":{" + mtls(client.certificatePem(), client.keyPem(),
+                        server.certificatePem()) + "}}");
+                assertThat(actions(strict.awaitEvents(1, WAIT))).containsExactly("mtls.refused.0");
+            }
+        }
+    }
+
+    @Test
+    void mtlsCertificatesAreCheckedWhenConfigured() throws Exception {
+        TestCertificates.Identity client = TestCertificates.create(certificateDir, "checked-client", null, 30);
+        TestCertificates.Identity other = TestCertificates.create(certificateDir, "other-key", null, 30);
+        TestCertificates.Identity expired = TestCertificates.create(certificateDir, "expired", "-10d", 2);
+        TestCertificates.Identity early = TestCertificates.create(certificateDir, "not-yet", "+5d", 30);
+        TestCertificates.Identity expiring = TestCertificates.create(certificateDir, "expiring", null, 5);
+        String org = service.createOrganization("mTLS Config Org");
+
+        assertThat(refusedFields(org, mtls(client.certificatePem(), other.keyPem(), null)))
+                .containsExactly("config.auth.clientKey:key_mismatch");
+        assertThat(refusedFields(org, mtls(expired.certificatePem(), expired.keyPem(), null)))
+                .containsExactly("config.auth.clientCertificate:expired");
+        assertThat(refusedFields(org, mtls(early.certificatePem(), early.keyPem(), null)))
+                .containsExactly("config.auth.clientCertificate:not_yet_valid");
+        assertThat(refusedFields(org, mtls("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+                "not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")))
+                .containsExactlyInAnyOrder("config.auth.clientCertificate:invalid_pem",
+                        "config.auth.clientKey:invalid_pem", "config.auth.caCertificate:invalid_pem");
+
+        JsonNode soon = streams.create(org, "GenericHttps", "{\"url\":\"https://127.0.0.1:1/\","
+                + mtls(expiring.certificatePem(), expiring.keyPem(), null) + "}");
+        assertThat(soon.get("warnings")).hasSize(1);
+        assertThat(soon.get("warnings").get(0).asText()).startsWith("The client certificate expires at "
+                + Timestamps.iso(expiring.certificate().getNotAfter().toInstant()));
+        // another kind of authentication: no certificate, no warning
+        JsonNode bearer = streams.patch(soon.get("id").asText(),
+                "{\"config\":{\"auth\":{\"type\":\"bearer\",\"token\":\"t\",\"clientCertificate\":null,\"clientKey\":null}}}");
+        assertThat(bearer.get("warnings")).isEmpty();
+        assertThat(bearer.at("/config/auth").has("clientCertificateExpiresAt")).isFalse();
+    }
+
+    private static String mtls(String certificate, String key, String ca) {
+        return "\"auth\":{\"type\":\"mtls\",\"clientCertificate\":" + TestJson.quote(certificate) + ",\"clientKey\":"
+                + TestJson.quote(key) + (ca == null ? "" : ",\"caCertificate\":" + TestJson.quote(ca)) + "}";
+    }
+
+    /** The 422's {@code field:code} pairs for a GenericHttps stream with this auth. */
+    private static List<String> refusedFields(String org, String auth) throws Exception {
+        var refused = service.post("/log_streams", "{\"organization_id\":\"" + org + "\",\"type\":\"GenericHttps\","
+                + "\"config\":{\"url\":\"https://127.0.0.1:1/\"," + auth + "}}");
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
+        List<String> fields = new java.util.ArrayList<>();
+        TestJson.read(refused.body()).get("errors").forEach(e -> fields.add(e.get("field").asText() + ":"
+                + e.get("code").asText()));
+        return fields;
     }
 
     private static String sentinelConfig(String clientId, String secret) {

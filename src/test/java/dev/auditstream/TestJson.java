@@ -13,6 +13,11 @@ final class TestJson {
     private TestJson() {
     }
 
+    /** The text as a JSON string literal. */
+    static String quote(String text) {
+        return MAPPER.getNodeFactory().textNode(text).toString();
+    }
+
     static JsonNode read(String json) {
         try {
             return MAPPER.readTree(json);

@@ -13,6 +13,7 @@ import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.DestinationFailure;
 import dev.auditstream.destinations.Destinations;
 import dev.auditstream.destinations.Failure;
+import dev.auditstream.destinations.HttpDestination;
 import dev.auditstream.destinations.ObjectStoreDestination;
 import dev.auditstream.outbound.ErrorAnswerException;
 import dev.auditstream.outbound.OutboundResponse;
@@ -65,6 +66,12 @@ public final class DeliveryFailures {
             return Failure.tls(ConfigChecks.abbreviate(String.valueOf(tls.getMessage())));
         }
         IOException io = cause(caught, IOException.class);
+        if (io != null && target != null && destinations.get(target.type()) instanceof HttpDestination http) {
+            Failure failure = http.classify(target, io);
+            if (failure != null) {
+                return failure;
+            }
+        }
         if (io != null) {
             // connection refused, reset, time-out, DNS: the destination or the way to it, for now
             return new Failure(Failure.Kind.RETRY, null, io.getClass().getSimpleName()

@@ -20,6 +20,7 @@ import dev.auditstream.outbound.UnsafeDestinationException;
  */
 public final class ConfigChecks {
 
+
     private final Validation errors;
     private final AddressGuard guard;
     private final List<String> secretPointers;
@@ -40,6 +41,11 @@ public final class ConfigChecks {
         Validation.Limit limit = secretPointers.contains("/" + field.replace('.', '/'))
                 ? Validation.Limit.SECRET : Validation.Limit.TEXT;
         return errors.optionalString(config, member, "config." + field, limit);
+    }
+
+    /** An optional PEM text member (a certificate chain, a key): as long as a key file may be. */
+    public String pem(JsonNode config, String member, String field) {
+        return errors.optionalString(config, member, "config." + field, Validation.Limit.SECRET);
     }
 
     /** An optional member with a fixed set of values. */

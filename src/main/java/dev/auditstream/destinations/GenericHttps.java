@@ -5,7 +5,10 @@ import static dev.auditstream.outbound.OutboundRequest.header;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -14,11 +17,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.crypto.Hmac;
+import dev.auditstream.outbound.ClientIdentity;
+import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.outbound.OutboundRequest;
 
 /**
@@ -30,10 +38,16 @@ public final class GenericHttps implements HttpDestination {
 
     private static final int MAX_ENTRIES = 1000;
     private static final long MAX_BYTES = 5L * 1024 * 1024;
-    private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header", "oauth2");
+    private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header", "oauth2", "mtls");
     private static final String SECRET_PREFIX = "whsec_";
     private static final String PREVIOUS_SECRET = "previousSigningSecret";
     private static final String PREVIOUS_UNTIL = "previousSigningSecretExpiresAt";
+    /** Set by the config check from the client certificate; the stream's warnings are derived from it. */
+    private static final String CERTIFICATE_EXPIRES_AT = "clientCertificateExpiresAt";
+    /** TLS alerts a server sends when it does not accept the client certificate it was shown (or none). */
+    private static final Set<String> REFUSED_CERTIFICATE = Set.of("bad_certificate", "certificate_required",
+            "unknown_ca", "certificate_unknown", "access_denied", "certificate_expired", "certificate_revoked",
+            "unsupported_certificate", "handshake_failure");
 
     @Override
     public String type() {
@@ -42,8 +56,8 @@ public final class GenericHttps implements HttpDestination {
 
     @Override
     public List<String> secretPointers() {
-        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/auth/clientSecret", "/signingSecret",
-                "/" + PREVIOUS_SECRET);
+        return List.of("/auth/token", "/auth/password", "/auth/headerValue", "/auth/clientSecret", "/auth/clientKey",
+                "/signingSecret", "/" + PREVIOUS_SECRET);
     }
 
     /** The signing secret only signs: it stays when the URL changes. */
@@ -98,13 +112,15 @@ public final class GenericHttps implements HttpDestination {
                 return missing;
             }
             checks.unknownMembers(auth, Set.of("type", "token", "username", "password", "headerName", "headerValue",
-                    "tokenUrl", "clientId", "clientSecret", "scope", "audience"), "auth.");
+                    "tokenUrl", "clientId", "clientSecret", "scope", "audience", "clientCertificate", "clientKey",
+                    "caCertificate", CERTIFICATE_EXPIRES_AT), "auth.");
             String type = checks.oneOf(auth, "type", "auth.type", AUTH_TYPES);
             List<String> needed = switch (type == null ? "none" : type) {
                 case "bearer" -> List.of("token");
                 case "basic" -> List.of("username", "password");
                 case "header" -> List.of("headerName", "headerValue");
                 case "oauth2" -> List.of("tokenUrl", "clientId", "clientSecret");
+                case "mtls" -> List.of("clientCertificate", "clientKey");
                 default -> List.of();
             };
             Map<String, String> given = new LinkedHashMap<>();
@@ -116,6 +132,8 @@ public final class GenericHttps implements HttpDestination {
             given.put("tokenUrl", checks.url(auth, "tokenUrl", "auth.tokenUrl"));
             given.put("clientId", checks.string(auth, "clientId", "auth.clientId"));
             given.put("clientSecret", checks.string(auth, "clientSecret", "auth.clientSecret"));
+            given.put("clientCertificate", checks.pem(auth, "clientCertificate", "auth.clientCertificate"));
+            given.put("clientKey", checks.pem(auth, "clientKey", "auth.clientKey"));
             checks.string(auth, "scope", "auth.scope");
             checks.string(auth, "audience", "auth.audience");
             given.forEach((member, value) -> {
@@ -123,8 +141,60 @@ public final class GenericHttps implements HttpDestination {
                     missing.add("auth." + member);
                 }
             });
+            ((ObjectNode) auth).remove(CERTIFICATE_EXPIRES_AT);
+            if ("mtls".equals(type)) {
+                checkIdentity((ObjectNode) auth, given.get("clientCertificate"), given.get("clientKey"), checks);
+            }
         }
         return missing;
+    }
+
+    /**
+     * The certificate chain and key parse, belong together and are valid now; the certificate's end of validity is
+     * kept in the config (the stream warns two weeks before it).
+     */
+    private static void checkIdentity(ObjectNode auth, String certificatePem, String keyPem, ConfigChecks checks) {
+        String caPem = checks.pem(auth, "caCertificate", "auth.caCertificate");
+        if (caPem != null) {
+            try {
+                ClientIdentity.certificates(caPem);
+            } catch (ClientIdentity.PemException e) {
+                checks.add("auth.caCertificate", "invalid_pem", "config.auth.caCertificate " + e.getMessage() + ".");
+            }
+        }
+        List<X509Certificate> chain = null;
+        if (certificatePem != null) {
+            try {
+                chain = ClientIdentity.certificates(certificatePem);
+            } catch (ClientIdentity.PemException e) {
+                checks.add("auth.clientCertificate", "invalid_pem", "config.auth.clientCertificate " + e.getMessage() + ".");
+            }
+        }
+        PrivateKey key = null;
+        if (keyPem != null) {
+            try {
+                key = ClientIdentity.privateKey(keyPem);
+            } catch (ClientIdentity.PemException e) {
+                checks.add("auth.clientKey", "invalid_pem", "config.auth.clientKey " + e.getMessage() + ".");
+            }
+        }
+        if (chain == null) {
+            return;
+        }
+        X509Certificate leaf = chain.get(0);
+        Instant now = Instant.now();
+        if (now.isAfter(leaf.getNotAfter().toInstant())) {
+            checks.add("auth.clientCertificate", "expired", "config.auth.clientCertificate expired at "
+                    + Timestamps.iso(leaf.getNotAfter().toInstant()) + ".");
+        } else if (now.isBefore(leaf.getNotBefore().toInstant())) {
+            checks.add("auth.clientCertificate", "not_yet_valid", "config.auth.clientCertificate is valid from "
+                    + Timestamps.iso(leaf.getNotBefore().toInstant()) + " only.");
+        }
+        if (key != null && !ClientIdentity.matches(key, leaf)) {
+            checks.add("auth.clientKey", "key_mismatch",
+                    "config.auth.clientKey is not the key of the first certificate in config.auth.clientCertificate.");
+        }
+        auth.put(CERTIFICATE_EXPIRES_AT, Timestamps.iso(leaf.getNotAfter().toInstant()));
     }
 
     /** A basic-auth user name: encoded, and without the colon that ends it (RFC 7617). */
@@ -169,8 +239,54 @@ public final class GenericHttps implements HttpDestination {
                 // no authentication beyond the signature
             }
         }
-        return new Outbound(OutboundRequest.post(URI.create(target.text("url", "")), headers, entries.body()),
+        OutboundRequest request = OutboundRequest.post(URI.create(target.text("url", "")), headers, entries.body());
+        return new Outbound("mtls".equals(auth.path("type").asText()) ? request.with(identity(target, auth)) : request,
                 entries.count());
+    }
+
+    private static ClientIdentity identity(DeliveryTarget target, JsonNode auth) throws DestinationFailure {
+        try {
+            return ClientIdentity.of(target.streamId(), auth.path("clientCertificate").asText(),
+                    auth.path("clientKey").asText(), auth.path("caCertificate").asText(null));
+        } catch (ClientIdentity.PemException e) {
+            // checked when the config was saved: only a stored config from before those checks gets here
+            throw new DestinationFailure(new Failure(Failure.Kind.INVALID, null,
+                    "The client certificate or key cannot be read: it " + e.getMessage() + ".", 0, 0));
+        }
+    }
+
+    /**
+     * A TLS handshake of a mutual TLS stream that fails on a certificate is the configuration's fault, not the
+     * network's: the endpoint refused the client certificate, or its own is not trusted. (In TLS 1.3 the endpoint
+     * judges the client certificate after the client's handshake is over: the refusal may reach us as a reset
+     * connection only, which stays a retryable failure.)
+     */
+    @Override
+    public Failure classify(DeliveryTarget target, IOException failure) {
+        if (!"mtls".equals(target.config().path("auth").path("type").asText())) {
+            return null;
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SSLException tls && tls.getMessage() != null) {
+                String said = ConfigChecks.abbreviate(tls.getMessage());
+                if (said.startsWith("Received fatal alert: ")
+                        && REFUSED_CERTIFICATE.contains(said.substring("Received fatal alert: ".length()))) {
+                    return new Failure(Failure.Kind.INVALID, null, "The endpoint refused the client certificate in"
+                            + " the TLS handshake (" + said + "). Check that it trusts the certificate's issuer and that"
+                            + " the certificate is the one it expects.", 0, 0);
+                }
+                if (tls instanceof OutboundHttp.ClosedInHandshakeException) {
+                    return new Failure(Failure.Kind.INVALID, null, said + " after it asked for the client"
+                            + " certificate: it most likely refused it. Check that it trusts the certificate's issuer"
+                            + " and that the certificate is the one it expects.", 0, 0);
+                }
+                if (tls instanceof SSLHandshakeException && tls.getCause() instanceof CertificateException) {
+                    return new Failure(Failure.Kind.INVALID, null, "The endpoint's certificate is not trusted (" + said
+                            + "). Set caCertificate to the CA that issued it if it is a private one.", 0, 0);
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -30,6 +30,14 @@ public interface HttpDestination extends Destination {
         // 2xx is accepted
     }
 
+    /**
+     * What a failure to reach this destination means for the stream, when the destination knows better than "retry
+     * later" (a refused TLS client certificate); null otherwise.
+     */
+    default Failure classify(DeliveryTarget target, IOException failure) {
+        return null;
+    }
+
     /** What an HTTP error answer from this destination means. */
     default Failure classify(int status, String body, long retryAfterSeconds) {
         return Failure.ofStatus(status, "HTTP " + status + ": " + ConfigChecks.abbreviate(body), retryAfterSeconds);

@@ -1,17 +1,27 @@
 package dev.auditstream.outbound;
 
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.Socket;
+import java.net.SocketException;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
 
 import org.apache.camel.Service;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -20,10 +30,12 @@ import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
@@ -33,19 +45,39 @@ import org.apache.hc.core5.util.Timeout;
  * operator, never by a request: connections pooled per host with keep-alive, each made to an address the
  * {@link AddressGuard} checked; fixed connect and read time-outs and a hard deadline per attempt; no redirects, no
  * cookies, no authentication exchanges, no retries (retrying is the stream state machine's); at most
- * {@link #MAX_ANSWER_BYTES} of an answer read.
+ * {@link #MAX_ANSWER_BYTES} of an answer read. A request with a {@link ClientIdentity} (mutual TLS) goes through
+ * that identity's own client, same rules, built once per identity and owner and closed when the owner's identity
+ * changes or it was not used for {@link #IDLE_IDENTITY}.
  */
 public final class OutboundHttp implements Service {
 
     public static final int MAX_ANSWER_BYTES = 64 * 1024;
     private static final String USER_AGENT = "AuditStream";
+    private static final Duration IDLE_IDENTITY = Duration.ofMinutes(10);
+
+    /**
+     * The endpoint closed the connection while a TLS handshake presenting a client identity was going on: many
+     * servers refuse a client certificate so, without the alert that would say it.
+     */
+    public static final class ClosedInHandshakeException extends SSLHandshakeException {
+        ClosedInHandshakeException(IOException closed) {
+            super("The endpoint closed the connection during the TLS handshake (" + closed.getMessage() + ")");
+            initCause(closed);
+        }
+    }
 
     /** The operator's limits (application.properties {@code auditstream.outbound.*}). */
     public record Settings(Duration connectTimeout, Duration responseTimeout, Duration deadline,
                            int connectionsPerHost, int maxConnections) {
     }
 
+    private record IdentityClient(String fingerprint, CloseableHttpClient client, AtomicLong lastUsed) {
+    }
+
+    private final AddressGuard guard;
+    private final Settings settings;
     private final CloseableHttpClient client;
+    private final Map<String, IdentityClient> byOwner = new ConcurrentHashMap<>();
     private final Duration deadline;
     private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "outbound-deadlines");
@@ -54,19 +86,42 @@ public final class OutboundHttp implements Service {
     });
 
     public OutboundHttp(AddressGuard guard, Settings settings) {
+        this.guard = guard;
+        this.settings = settings;
         this.deadline = settings.deadline();
-        this.client = pooledClient(guard, settings);
+        this.client = pooledClient(guard, settings, null);
+        deadlines.scheduleWithFixedDelay(this::closeIdleIdentities, 1, 1, TimeUnit.MINUTES);
     }
 
     /**
-     * A client with this class's rules, whose connections go to the addresses the guard returns. Key material of a
-     * stream's own (mutual TLS) would be a TLS strategy on another such client; an egress proxy, a route planner.
+     * A client with this class's rules, whose connections go to the addresses the guard returns; with a TLS context
+     * of a stream's own when it has a client identity (null: the JDK's default).
      */
-    private static CloseableHttpClient pooledClient(AddressGuard guard, Settings settings) {
+    private static CloseableHttpClient pooledClient(AddressGuard guard, Settings settings, SSLContext tls) {
         Timeout connect = Timeout.of(settings.connectTimeout());
         Timeout response = Timeout.of(settings.responseTimeout());
+        PoolingHttpClientConnectionManagerBuilder connections = PoolingHttpClientConnectionManagerBuilder.create();
+        if (tls != null) {
+            // the default hostname verification stays: the identity adds a key and trust, never less checking
+            connections.setTlsSocketStrategy(new DefaultClientTlsStrategy(tls) {
+                @Override
+                public SSLSocket upgrade(Socket socket, String target, int port, Object attachment,
+                                         HttpContext context) throws IOException {
+                    try {
+                        return super.upgrade(socket, target, port, attachment, context);
+                    } catch (IOException e) {
+                        // the JDK reports such a close as itself, or as a handshake failure caused by it
+                        Throwable why = e instanceof SSLHandshakeException && e.getCause() != null ? e.getCause() : e;
+                        if (why instanceof SocketException || why instanceof EOFException) {
+                            throw new ClosedInHandshakeException(e);
+                        }
+                        throw e;
+                    }
+                }
+            });
+        }
         return HttpClients.custom()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                .setConnectionManager(connections
                         .setDnsResolver(guard)
                         .setMaxConnPerRoute(settings.connectionsPerHost())
                         .setMaxConnTotal(settings.maxConnections())
@@ -112,7 +167,7 @@ public final class OutboundHttp implements Service {
         }, deadline.toMillis(), TimeUnit.MILLISECONDS);
         ClassicHttpResponse response = null;
         try {
-            response = client.executeOpen(null, http, null);
+            response = clientFor(request.identity()).executeOpen(null, http, null);
             OutboundResponse answer = new OutboundResponse(response.getCode(), headers(response),
                     read(response.getEntity(), http));
             if (answer.status() < 200 || answer.status() > 299) {
@@ -130,6 +185,50 @@ public final class OutboundHttp implements Service {
         } finally {
             abort.cancel(false);
             release(response);
+        }
+    }
+
+    /** The shared client, or the identity's own, built now when its owner had none or another identity. */
+    private CloseableHttpClient clientFor(ClientIdentity identity) throws IOException {
+        if (identity == null) {
+            return client;
+        }
+        IdentityClient current = byOwner.get(identity.owner());
+        if (current == null || !current.fingerprint().equals(identity.fingerprint())) {
+            synchronized (byOwner) {
+                current = byOwner.get(identity.owner());
+                if (current == null || !current.fingerprint().equals(identity.fingerprint())) {
+                    SSLContext tls;
+                    try {
+                        tls = identity.sslContext();
+                    } catch (GeneralSecurityException e) {
+                        throw new IOException("The client certificate and key cannot be used for TLS: " + e.getMessage(), e);
+                    }
+                    IdentityClient fresh = new IdentityClient(identity.fingerprint(), pooledClient(guard, settings, tls),
+                            new AtomicLong(System.nanoTime()));
+                    byOwner.put(identity.owner(), fresh);
+                    if (current != null) {
+                        // the owner's identity changed: its old connections go (a request still on one fails, retried)
+                        current.client().close(CloseMode.GRACEFUL);
+                    }
+                    current = fresh;
+                }
+            }
+        }
+        current.lastUsed().set(System.nanoTime());
+        return current.client();
+    }
+
+    private void closeIdleIdentities() {
+        long now = System.nanoTime();
+        synchronized (byOwner) {
+            byOwner.values().removeIf(idle -> {
+                boolean gone = now - idle.lastUsed().get() > IDLE_IDENTITY.toNanos();
+                if (gone) {
+                    idle.client().close(CloseMode.GRACEFUL);
+                }
+                return gone;
+            });
         }
     }
 
@@ -183,5 +282,9 @@ public final class OutboundHttp implements Service {
     public void stop() {
         deadlines.shutdownNow();
         client.close(CloseMode.GRACEFUL);
+        synchronized (byOwner) {
+            byOwner.values().forEach(owned -> owned.client().close(CloseMode.GRACEFUL));
+            byOwner.clear();
+        }
     }
 }

@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,6 +32,9 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 
 /**
  * Shared lifecycle, recording and fault injection for the loopback SIEM receivers.
@@ -117,6 +123,15 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     private String poisonAction;
 
     protected LoopbackReceiver() {
+        this(null, null);
+    }
+
+    /**
+     * A receiver on HTTPS when {@code tls} is given (its key and certificate, and the client certificates it trusts),
+     * which requires every client to present a certificate it trusts (mutual TLS), speaking only {@code protocol}
+     * when given (e.g. {@code TLSv1.2}); plain HTTP otherwise.
+     */
+    protected LoopbackReceiver(SSLContext tls, String protocol) {
         String name = getClass().getSimpleName();
         AtomicInteger threadNo = new AtomicInteger();
         executor = Executors.newFixedThreadPool(THREADS, r -> {
@@ -125,7 +140,24 @@ public abstract class LoopbackReceiver implements AutoCloseable {
             return t;
         });
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+            InetSocketAddress loopback = new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0);
+            if (tls == null) {
+                server = HttpServer.create(loopback, 0);
+            } else {
+                HttpsServer https = HttpsServer.create(loopback, 0);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+                    @Override
+                    public void configure(HttpsParameters params) {
+                        SSLParameters parameters = tls.getDefaultSSLParameters();
+                        parameters.setNeedClientAuth(true);
+                        if (protocol != null) {
+                            parameters.setProtocols(new String[] {protocol});
+                        }
+                        params.setSSLParameters(parameters);
+                    }
+                });
+                server = https;
+            }
         } catch (IOException e) {
             executor.shutdownNow();
             throw new IllegalStateException("cannot bind a loopback port for " + name, e);
@@ -177,7 +209,7 @@ public abstract class LoopbackReceiver implements AutoCloseable {
     // ---- public API ----
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (server instanceof HttpsServer ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     /** Requests that arrived so far, counted on arrival (a hanging request counts before it is answered). */

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -38,6 +39,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
     private final int badSignatureStatus;
 
     private WebhookReceiver(Builder b) {
+        super(b.tls, b.tlsProtocol);
         this.keys = List.of(key(b.signingSecret));
         this.tokenIssuer = b.tokenIssuer;
         this.authHeader = b.authHeader;
@@ -62,6 +64,8 @@ public final class WebhookReceiver extends LoopbackReceiver {
         private EntraTokenEndpoint tokenIssuer;
         private Clock clock = Clock.systemUTC();
         private int badSignatureStatus = 401;
+        private SSLContext tls;
+        private String tlsProtocol;
 
         private Builder(String signingSecret) {
             this.signingSecret = signingSecret;
@@ -85,6 +89,23 @@ public final class WebhookReceiver extends LoopbackReceiver {
         /** OAuth2: a bearer token the endpoint issued (and has not revoked). */
         public Builder oauth2(EntraTokenEndpoint issuer) {
             this.tokenIssuer = issuer;
+            return this;
+        }
+
+        /** HTTPS with this key and certificate, and only clients presenting a certificate this context trusts. */
+        public Builder mutualTls(SSLContext serverTls) {
+            return mutualTls(serverTls, null);
+        }
+
+        /**
+         * {@link #mutualTls(SSLContext)} speaking only this protocol. In TLS 1.2 a refused client certificate is
+         * refused within the handshake, which the client sees as the server's alert; in TLS 1.3 the client's
+         * handshake is over before the server judges its certificate, so the client may only see the connection
+         * reset.
+         */
+        public Builder mutualTls(SSLContext serverTls, String protocol) {
+            this.tls = serverTls;
+            this.tlsProtocol = protocol;
             return this;
         }
 
