@@ -98,6 +98,12 @@ step('an HTTPS stream is added and its signing secret shown once', 'add-stream',
   assert.equal(await testid('field-url').getAttribute('aria-invalid'), 'true');
 
   await testid('field-url').fill(RECEIVER_URL);
+  // a test event for the config as it stands, nothing saved: the page shows what the endpoint answered
+  await testid('check-stream').click();
+  const checked = testid('check-result').and(page.locator('[data-success]'));
+  await checked.waitFor();
+  assert.match(await checked.textContent(), /HTTP \d{3}/);
+
   await testid('save-stream').click();
   await testid('signing-secret').waitFor();
   const secret = (await testid('signing-secret').textContent()).trim();

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { DESTINATIONS, destination, valueAt } from './destinations.js';
 import { copyText, duration, formatDate, h, timeAgo } from './dom.js';
-import { StreamForm } from './stream-form.js';
+import { StreamForm, testOutcome } from './stream-form.js';
 
 const view = document.getElementById('view');
 const notice = document.getElementById('notice');
@@ -251,11 +251,7 @@ function sendTest(card, stream, detail) {
     announce('Sending a test event…');
     const result = await api('POST', `${path}/test`);
     const next = replaceCard(card, await api('GET', path), detail, 'send-test');
-    const status = result.http_status ? `HTTP ${result.http_status}` : '';
-    const problem = result.error ?? `the destination answered ${status}`;
-    const text = result.success
-      ? `Test event delivered.${status && ` The destination answered ${status}.`}`
-      : `Test event not delivered: ${problem}${status && !problem.includes(status) ? ` (${status})` : ''}`;
+    const { text } = testOutcome(result);
     const box = next.querySelector('[data-testid="test-result"]');
     box.hidden = false;
     box.dataset.success = String(result.success);
@@ -327,6 +323,7 @@ async function addView() {
     const form = new StreamForm(dest, null, {
       cancelHref: '#/',
       onFailure: actionFailed,
+      onCheck: (body) => api('POST', '/streams/test', body),
       onSubmit: async (body) => {
         justCreated = await api('POST', '/streams', body);
         navigate(streamPath(justCreated));

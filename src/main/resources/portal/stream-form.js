@@ -23,14 +23,16 @@ export class StreamForm {
    * @param stream the stream to edit, or null to add one
    * @param onSubmit async (body) => …, called with the POST or PATCH body; a 422 it throws lands on the fields
    * @param onFailure (error) => …, for any other failure
+   * @param onCheck (body) => the test send's answer, for a config not saved yet; absent: no "Check connection"
    */
-  constructor(dest, stream, { onSubmit, onFailure, cancelHref }) {
+  constructor(dest, stream, { onSubmit, onFailure, onCheck, cancelHref }) {
     this.dest = dest;
     this.stream = stream;
     this.stored = stream ? stream.config : {};
     this.fields = new Map(); // by the service's error field: 'name', 'config.url', 'config.auth.token', 'filters.actions'
     this.onSubmit = onSubmit;
     this.onFailure = onFailure;
+    this.onCheck = onCheck;
 
     this.summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
     this.saveButton = h('button', { type: 'submit', class: 'button primary', testid: 'save-stream' },
@@ -50,7 +52,11 @@ export class StreamForm {
       h('legend', {}, `${dest.label} connection`),
       dest.fields.map((spec) => this.field(spec, `config.${spec.name}`, this.initial(spec)))),
     this.field(ACTIONS, 'filters.actions', stream?.filters?.actions?.join(', ') ?? ''),
-    h('div', { class: 'form-actions' }, this.saveButton, h('a', { class: 'button', href: cancelHref }, 'Cancel')));
+    this.checkResult = h('div', { class: 'test-result', testid: 'check-result', role: 'status', hidden: true });
+    this.checkButton = onCheck && h('button', { type: 'button', class: 'button', testid: 'check-stream',
+      onclick: () => this.check() }, 'Check connection');
+    this.element.append(this.checkResult);
+    this.element.querySelector('.form-actions').prepend(...(this.checkButton ? [this.checkButton] : []));
     this.refresh();
   }
 
@@ -187,6 +193,30 @@ export class StreamForm {
     (first ?? this.summary).focus();
   }
 
+  /** Sends one test event with the config as it stands, nothing saved, and shows what the destination said. */
+  async check() {
+    const missing = this.missing();
+    this.showErrors(missing);
+    if (missing.length) return;
+    this.checkButton.disabled = true;
+    this.checkResult.hidden = true;
+    try {
+      const { success, text } = testOutcome(await this.onCheck(this.body()));
+      this.checkResult.className = `test-result ${success ? 'ok' : 'failed'}`;
+      this.checkResult.dataset.success = String(success);
+      this.checkResult.replaceChildren(h('strong', {}, success ? 'Success. ' : 'Failed. '), text);
+      this.checkResult.hidden = false;
+    } catch (error) {
+      if (error.status === 422) {
+        this.showErrors(error.fieldErrors.length ? error.fieldErrors : [{ field: '', message: error.message }]);
+      } else {
+        this.onFailure(error);
+      }
+    } finally {
+      this.checkButton.disabled = false;
+    }
+  }
+
   async submit() {
     const missing = this.missing();
     this.showErrors(missing);
@@ -207,4 +237,14 @@ export class StreamForm {
       }
     }
   }
+}
+
+/** A test send's answer as words: { success, text }. */
+export function testOutcome(result) {
+  const status = result.http_status ? `HTTP ${result.http_status}` : '';
+  const problem = result.error ?? `the destination answered ${status}`;
+  const text = result.success
+    ? `Test event delivered.${status && ` The destination answered ${status}.`}`
+    : `Test event not delivered: ${problem}${status && !problem.includes(status) ? ` (${status})` : ''}`;
+  return { success: result.success, text };
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.net.http.HttpResponse;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.receivers.ConnectionTrap;
+import dev.auditstream.stores.LoopbackGcs;
 
 /**
  * Destination addresses as production checks them (private destinations not allowed), with DNS answered by the test:
@@ -124,10 +126,12 @@ class DestinationAddressTest {
         }
     }
 
-    private static String gcs(String org, String tokenUri) {
-        ObjectNode key = TestJson.MAPPER.createObjectNode().put("type", "service_account")
-                .put("client_email", "writer@project.iam.gserviceaccount.com").put("private_key", "-----BEGIN")
-                .put("token_uri", tokenUri);
+    private static String gcs(String org, String tokenUri) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        ObjectNode key = (ObjectNode) TestJson.read(
+                LoopbackGcs.keyFile("writer@project.iam.gserviceaccount.com", generator.generateKeyPair()));
+        key.put("token_uri", tokenUri);
         ObjectNode body = TestJson.MAPPER.createObjectNode().put("organization_id", org)
                 .put("type", "GoogleCloudStorage");
         body.putObject("config").put("bucketName", "audit-bucket").put("serviceAccountKey", key.toString());

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -61,8 +62,15 @@ class EmbeddedDatabaseTest {
         Path dataDir = RunningService.newDataDir("earlier-layout");
         try (EmbeddedPostgres earlier = EmbeddedPostgres.builder().setDataDirectory(dataDir.resolve("postgres"))
                 .setCleanDataDirectory(false).start()) {
-            Flyway.configure().dataSource(earlier.getPostgresDatabase()).locations("classpath:db/migration").target("3")
-                    .load().migrate();
+            // the earlier version's migrations alone: a repeatable migration of today would run at any target
+            Path earlierMigrations = Files.createDirectories(dataDir.resolve("earlier-migrations"));
+            for (String script : List.of("V1__audit_log.sql", "V2__log_streams.sql", "V3__exports.sql")) {
+                try (var in = EmbeddedDatabaseTest.class.getResourceAsStream("/db/migration/" + script)) {
+                    Files.copy(in, earlierMigrations.resolve(script));
+                }
+            }
+            Flyway.configure().dataSource(earlier.getPostgresDatabase())
+                    .locations("filesystem:" + earlierMigrations).load().migrate();
             try (Connection c = earlier.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
                 s.execute("INSERT INTO organization (id, name) VALUES ('org_EARLIER', 'Earlier Inc')");
                 s.execute("INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id, "

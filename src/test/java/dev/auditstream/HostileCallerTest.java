@@ -202,6 +202,8 @@ class HostileCallerTest {
             {"DELETE", "/log_streams/" + paused + asB, null},
             {"POST", "/log_streams/" + paused + "/test" + asB, "{}"},
             {"POST", "/log_streams/" + paused + "/replay" + asB, "{\"from\":\"2024-01-01T00:00:00.000Z\"}"},
+            {"POST", "/log_streams/" + paused + "/signing_secret/rotate" + asB, "{}"},
+            {"POST", "/log_streams/" + paused + "/dead_letters/redrive" + asB, "{}"},
             {"GET", "/log_streams/" + paused + "/setup" + asB, null},
             {"GET", "/log_streams/" + paused + "/deliveries" + asB, null},
             {"GET", "/log_streams/" + paused + "/state_changes" + asB, null},
@@ -216,7 +218,8 @@ class HostileCallerTest {
         }
         String[][] portalCalls = {
             {"GET", "", null}, {"PATCH", "", "{\"state\":\"active\"}"}, {"DELETE", "", null},
-            {"POST", "/test", "{}"}, {"GET", "/setup", null}};
+            {"POST", "/test", "{}"}, {"GET", "/setup", null}, {"POST", "/signing_secret/rotate", "{}"},
+            {"POST", "/dead_letters/redrive", "{}"}};
         for (String[] call : portalCalls) {
             HttpResponse<String> answer = portalB.send(call[0], "/portal/api/streams/" + paused + call[1]
                     + "?organization_id=" + orgA, call[2]);
@@ -276,6 +279,8 @@ class HostileCallerTest {
         portal(calls, "POST", "/portal/api/streams/test", () -> "/portal/api/streams/test", stream);
         api(calls, "POST", "/log_streams/{id}/signing_secret/rotate",
                 () -> "/log_streams/" + sweptStream + "/signing_secret/rotate", "{}");
+        api(calls, "POST", "/log_streams/{id}/dead_letters/redrive",
+                () -> "/log_streams/" + sweptStream + "/dead_letters/redrive", "{}");
 
         portal(calls, "GET", "/portal/api/session", () -> "/portal/api/session", null);
         portal(calls, "GET", "/portal/api/streams", () -> "/portal/api/streams", null);
@@ -287,6 +292,8 @@ class HostileCallerTest {
         portal(calls, "GET", "/portal/api/streams/{id}/setup", () -> "/portal/api/streams/" + sweptStream + "/setup", null);
         portal(calls, "POST", "/portal/api/streams/{id}/signing_secret/rotate",
                 () -> "/portal/api/streams/" + sweptStream + "/signing_secret/rotate", "{}");
+        portal(calls, "POST", "/portal/api/streams/{id}/dead_letters/redrive",
+                () -> "/portal/api/streams/" + sweptStream + "/dead_letters/redrive", "{}");
         open(calls, "/portal/log-streams", () -> "/portal/log-streams?token=" + sweptLinkToken);
         open(calls, "/portal/assets/{file}", () -> "/portal/assets/app.js");
         open(calls, "/exports/{id}/audit_logs_export.csv", () -> sweptDownload);

@@ -61,16 +61,17 @@ public final class DeliveryFailures {
         if (unsafe != null) {
             return new Failure(Failure.Kind.INVALID, null, unsafe.getMessage(), 0, 0);
         }
-        SSLException tls = cause(caught, SSLException.class);
-        if (tls != null) {
-            return Failure.tls(ConfigChecks.abbreviate(String.valueOf(tls.getMessage())));
-        }
+        // the destination knows some failures better (a refused TLS client certificate)
         IOException io = cause(caught, IOException.class);
         if (io != null && target != null && destinations.get(target.type()) instanceof HttpDestination http) {
             Failure failure = http.classify(target, io);
             if (failure != null) {
                 return failure;
             }
+        }
+        SSLException tls = cause(caught, SSLException.class);
+        if (tls != null) {
+            return Failure.tls(ConfigChecks.abbreviate(String.valueOf(tls.getMessage())));
         }
         if (io != null) {
             // connection refused, reset, time-out, DNS: the destination or the way to it, for now

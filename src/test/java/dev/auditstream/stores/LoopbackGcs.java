@@ -114,6 +114,11 @@ public final class LoopbackGcs implements AutoCloseable {
         KeyPair pair = generator.generateKeyPair();
         String email = name + "@audit-project-123456.iam.gserviceaccount.com";
         accounts.put(email, pair.getPublic());
+        return new Account(email, keyFile(email, pair));
+    }
+
+    /** A key file as the Cloud Console writes it, for that account and key pair, with Google's token_uri. */
+    public static String keyFile(String email, KeyPair pair) throws GeneralSecurityException {
         String pem = "-----BEGIN PRIVATE KEY-----\n"
                 + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                         .encodeToString(pair.getPrivate().getEncoded())
@@ -124,13 +129,13 @@ public final class LoopbackGcs implements AutoCloseable {
                 .put("private_key", pem).put("client_email", email)
                 .put("client_id", "1" + String.format("%020d", Math.abs((long) email.hashCode())))
                 .put("auth_uri", "https://accounts.google.com/o/oauth2/auth")
-                .put("token_uri", "https://oauth2.googleapis.com/token")
+                .put("token_uri", GOOGLE_TOKEN_URI)
                 .put("auth_provider_x509_cert_url", "https://www.googleapis.com/oauth2/v1/certs")
                 .put("client_x509_cert_url", "https://www.googleapis.com/robot/v1/metadata/x509/"
                         + URLEncoder.encode(email, StandardCharsets.UTF_8))
                 .put("universe_domain", "googleapis.com");
         try {
-            return new Account(email, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(key));
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(key);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
