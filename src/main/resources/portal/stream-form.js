@@ -52,6 +52,7 @@ export class StreamForm {
       h('legend', {}, `${dest.label} connection`),
       dest.fields.map((spec) => this.field(spec, `config.${spec.name}`, this.initial(spec)))),
     this.field(ACTIONS, 'filters.actions', stream?.filters?.actions?.join(', ') ?? ''),
+    h('div', { class: 'form-actions' }, this.saveButton, h('a', { class: 'button', href: cancelHref }, 'Cancel')));
     this.checkResult = h('div', { class: 'test-result', testid: 'check-result', role: 'status', hidden: true });
     this.checkButton = onCheck && h('button', { type: 'button', class: 'button', testid: 'check-stream',
       onclick: () => this.check() }, 'Check connection');
