@@ -262,6 +262,45 @@ class DeliveryLifecycleTest {
     }
 
     @Test
+    void aRedriveWaitsForTheStreamsClaimAndSendsEachDeadLetterOnce() throws Exception {
+        Splunk a = splunk("Redrive under claim");
+        a.receiver.rejectEventsWithAction("poison.3");
+        streams.send(a.org, "poison", 8);
+        RunningService.await("the refused event was dead-lettered", () -> service.count(
+                "SELECT count(*) FROM log_stream_delivery WHERE outcome = 'dead_lettered' AND stream_id = '"
+                        + a.id + "'") == 1);
+        a.receiver.recover();
+        // a backlog drained slowly: the stream's claim is held while each batch is in flight
+        a.receiver.hangNext(1000, Duration.ofMillis(100));
+        streams.send(a.org, "backlog", 60);
+        awaitDistinctAtLeast(a.receiver, 17);
+
+        // two redrives at once, as two instances' API would take them
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> redrive(a.id));
+        CompletableFuture<HttpResponse<String>> second = CompletableFuture.supplyAsync(() -> redrive(a.id));
+        assertThat(first.get().statusCode()).as(first.get().body()).isEqualTo(202);
+        assertThat(second.get().statusCode()).as(second.get().body()).isEqualTo(202);
+
+        RunningService.await("the dead letter and the backlog arrived",
+                () -> distinct(a.receiver).containsAll(markers("backlog", 60))
+                        && distinct(a.receiver).contains("poison.3"));
+        Thread.sleep(500);
+        // one sender per stream at a time, the redrive included; the dead letter went out once
+        assertThat(a.receiver.maxConcurrentRequests()).isEqualTo(1);
+        assertThat(a.receiver.events()).filteredOn(e -> e.get("action").asText().equals("poison.3")).hasSize(1);
+        assertThat(service.count("SELECT count(*) FROM log_stream_delivery WHERE stream_id = '" + a.id
+                + "' AND outcome IN ('dead_lettered', 'redriving')")).isZero();
+    }
+
+    private static HttpResponse<String> redrive(String streamId) {
+        try {
+            return service.post("/log_streams/" + streamId + "/dead_letters/redrive", "");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void aLongTransactionOnTheServerTurnsDeliveryHealthDownUntilItEnds() throws Exception {
         RunningService.await("delivery health is up", () -> deliveryHealth() == HealthCheck.State.UP);
         try (Connection c = service.dataSource().getConnection()) {

@@ -1,6 +1,5 @@
 package dev.auditstream.delivery;
 
-import dev.auditstream.destinations.Batch;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,17 +13,19 @@ import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.camel.Exchange;
 
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Validation;
+import dev.auditstream.destinations.Batch;
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.StoredEvent;
 
 /**
  * POST /log_streams/{id}/dead_letters/redrive: dead-lettered events (all of a stream's, or those named) sent again
- * through the stream's destination, in log order, apart from its cursor. Marked {@code redriving} when asked for,
- * {@code redriven} once the destination took them; a refusal makes them dead letters again with the new answer.
+ * through the stream's destination, in log order, apart from its cursor. Marked {@code redriving} when asked for and
+ * sent by the worker holding the stream's claim, before its next batch (every read and write here is fenced by the
+ * claim's token); {@code redriven} once the destination took them; a refusal makes them dead letters again with the
+ * new answer.
  */
 public final class DeadLetters {
 
@@ -42,21 +43,34 @@ public final class DeadLetters {
 
     /**
      * Route step: marks the stream's dead letters (of {@code {"ids": [...]}}, or all for an empty body or no ids) to
-     * be sent again; answers {@code {"redriving": n}}. The stream was found in the caller's organization.
+     * be sent again and asks for the stream's next claim; answers {@code {"redriving": n}}. The stream was found in
+     * the caller's organization.
      */
     public String redrive(String streamId, byte[] body) throws SQLException {
         List<String> ids = ids(body);
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("""
-                     UPDATE log_stream_delivery SET outcome = 'redriving'
-                     WHERE stream_id = ? AND outcome = 'dead_lettered' AND (?::text[] IS NULL OR event_id = ANY (?))""")) {
-            Array named = ids == null ? null : c.createArrayOf("text", ids.toArray());
-            ps.setString(1, streamId);
-            ps.setArray(2, named);
-            ps.setArray(3, named);
-            int marked = ps.executeUpdate();
-            ObjectNode answer = Json.MAPPER.createObjectNode().put("redriving", marked);
-            return Json.write(answer);
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement mark = c.prepareStatement("""
+                         UPDATE log_stream_delivery SET outcome = 'redriving'
+                         WHERE stream_id = ? AND outcome = 'dead_lettered'
+                           AND (?::text[] IS NULL OR event_id = ANY (?))""");
+                 PreparedStatement ask = c.prepareStatement(
+                         "UPDATE log_stream SET redrive_requested = true WHERE id = ?")) {
+                Array named = ids == null ? null : c.createArrayOf("text", ids.toArray());
+                mark.setString(1, streamId);
+                mark.setArray(2, named);
+                mark.setArray(3, named);
+                int marked = mark.executeUpdate();
+                // raised after the marks, in their transaction: see finished() for why none can be missed
+                if (marked > 0) {
+                    ask.setString(1, streamId);
+                    ask.executeUpdate();
+                }
+                c.commit();
+                return Json.write(Json.MAPPER.createObjectNode().put("redriving", marked));
+            } finally {
+                c.rollback();
+            }
         }
     }
 
@@ -88,33 +102,37 @@ public final class DeadLetters {
     }
 
     /**
-     * Route step: the next of the stream's events marked {@code redriving}, in log order, as a batch (empty when
-     * none is left). One whose event retention already removed is a dead letter again, saying so.
+     * Route step: the next of the stream's events marked {@code redriving}, in log order, as a batch (empty when none
+     * is left, or when the claim is no longer the stream's). One whose event retention already removed is a dead
+     * letter again, saying so.
      */
-    public Batch next(String streamId) throws SQLException {
+    public Batch next(String streamId, String claimToken) throws SQLException {
         List<StoredEvent> events = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
             try (PreparedStatement gone = c.prepareStatement("""
                     UPDATE log_stream_delivery d SET outcome = 'dead_lettered',
                         error = 'The event is no longer stored (retention): it cannot be sent again.'
-                    WHERE d.stream_id = ? AND d.outcome = 'redriving'
+                    FROM log_stream s
+                    WHERE s.id = ? AND s.lease_token = CAST(? AS uuid)
+                      AND d.stream_id = s.id AND d.outcome = 'redriving'
                       AND NOT EXISTS (SELECT 1 FROM audit_event e WHERE e.id = d.event_id
                                       AND e.organization_id = d.organization_id)""")) {
                 gone.setString(1, streamId);
+                gone.setString(2, claimToken);
                 gone.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT e.xid::text, e.seq, e.id, e.action,
                            (extract(epoch FROM e.occurred_at) * 1000)::bigint,
                            (extract(epoch FROM e.accepted_at) * 1000)::bigint, e.event
-                    FROM audit_event e
-                    WHERE e.organization_id = (SELECT organization_id FROM log_stream WHERE id = ?)
+                    FROM log_stream s JOIN audit_event e ON e.organization_id = s.organization_id
+                    WHERE s.id = ? AND s.lease_token = CAST(? AS uuid)
                       AND e.id IN (SELECT event_id FROM log_stream_delivery
-                                   WHERE stream_id = ? AND outcome = 'redriving')
+                                   WHERE stream_id = s.id AND outcome = 'redriving')
                     ORDER BY e.xid, e.seq
                     LIMIT ?""")) {
                 ps.setString(1, streamId);
-                ps.setString(2, streamId);
+                ps.setString(2, claimToken);
                 ps.setInt(3, maxBatch);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -129,35 +147,68 @@ public final class DeadLetters {
     }
 
     /**
-     * Route step after a send: the events the destination took are {@code redriven}; on a failure every event still
-     * marked is a dead letter again, with the new answer. Returns whether to go on.
+     * Route step after a send of {@code batch}: the {@code sent} events the destination took are {@code redriven};
+     * on a failure every event still marked is a dead letter again, with the new answer. Nothing is written once
+     * the claim is no longer the stream's. Returns whether to go on.
      */
-    public boolean sent(Exchange exchange) throws SQLException {
-        String streamId = exchange.getVariable("streamId", String.class);
-        Batch batch = exchange.getVariable("batch", Batch.class);
-        Failure failure = exchange.getVariable("failure", Failure.class);
+    public boolean sent(String streamId, String claimToken, Batch batch, Integer sent, Failure failure)
+            throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             if (failure == null) {
-                Integer sent = exchange.getVariable("sentCount", Integer.class);
                 List<String> ids = batch.events().subList(0, sent).stream().map(StoredEvent::id).toList();
                 try (PreparedStatement ps = c.prepareStatement("""
-                        UPDATE log_stream_delivery SET outcome = 'redriven', at = now()
-                        WHERE stream_id = ? AND outcome = 'redriving' AND event_id = ANY (?)""")) {
+                        UPDATE log_stream_delivery d SET outcome = 'redriven', at = now()
+                        FROM log_stream s
+                        WHERE s.id = ? AND s.lease_token = CAST(? AS uuid)
+                          AND d.stream_id = s.id AND d.outcome = 'redriving' AND d.event_id = ANY (?)""")) {
                     ps.setString(1, streamId);
-                    ps.setArray(2, c.createArrayOf("text", ids.toArray()));
-                    ps.executeUpdate();
+                    ps.setString(2, claimToken);
+                    ps.setArray(3, c.createArrayOf("text", ids.toArray()));
+                    return ps.executeUpdate() > 0;
                 }
-                return true;
             }
             try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE log_stream_delivery SET outcome = 'dead_lettered', error = ?, http_status = ?
-                    WHERE stream_id = ? AND outcome = 'redriving'""")) {
+                    UPDATE log_stream_delivery d SET outcome = 'dead_lettered', error = ?, http_status = ?
+                    FROM log_stream s
+                    WHERE s.id = ? AND s.lease_token = CAST(? AS uuid)
+                      AND d.stream_id = s.id AND d.outcome = 'redriving'""")) {
                 ps.setString(1, failure.message());
                 ps.setObject(2, failure.httpStatus());
                 ps.setString(3, streamId);
+                ps.setString(4, claimToken);
                 ps.executeUpdate();
             }
             return false;
+        }
+    }
+
+    /**
+     * Route step after the redrive loop: lowers the stream's redrive flag unless dead letters still wait to be sent
+     * (a later request's, or those a lost claim left). The stream's row is locked first: a request that marked more
+     * holds that lock until it commits, so the check that follows sees its marks.
+     */
+    public void finished(String streamId, String claimToken) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement lock = c.prepareStatement(
+                         "SELECT 1 FROM log_stream WHERE id = ? AND lease_token = CAST(? AS uuid) FOR UPDATE");
+                 PreparedStatement lower = c.prepareStatement("""
+                         UPDATE log_stream SET redrive_requested = false
+                         WHERE id = ? AND NOT EXISTS (SELECT 1 FROM log_stream_delivery
+                                                      WHERE stream_id = ? AND outcome = 'redriving')""")) {
+                lock.setString(1, streamId);
+                lock.setString(2, claimToken);
+                try (ResultSet rs = lock.executeQuery()) {
+                    if (rs.next()) {
+                        lower.setString(1, streamId);
+                        lower.setString(2, streamId);
+                        lower.executeUpdate();
+                    }
+                }
+                c.commit();
+            } finally {
+                c.rollback();
+            }
         }
     }
 }

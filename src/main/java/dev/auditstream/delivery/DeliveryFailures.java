@@ -34,10 +34,10 @@ public final class DeliveryFailures {
         this.destinations = destinations;
     }
 
-    public void classify(Exchange exchange) {
+    /** Error handler step: what the failure just caught means for the stream in variable {@code target}. */
+    public Failure classify(Exchange exchange) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        exchange.setVariable("failure", failureOf(caught, exchange.getVariable("target", DeliveryTarget.class)));
-        exchange.setVariable("more", false);
+        return failureOf(caught, exchange.getVariable("target", DeliveryTarget.class));
     }
 
     Failure failureOf(Throwable caught, DeliveryTarget target) {

@@ -49,6 +49,11 @@ public final class EventBatches {
         this.maxBatch = maxBatch;
     }
 
+    /** Route step: where the cursor goes once the destination accepted the first {@code sent} events of a batch. */
+    public Batch.Position positionAfter(Batch batch, int sent) {
+        return batch.positionAfter(sent);
+    }
+
     /**
      * @param stream the stream row: organization_id, batch_limit, filters, suspect_event_id (the event after the
      *               cursor refused alone: it is read but left out, see {@link Batch#suspect()})

@@ -46,8 +46,7 @@ public final class Destinations {
 
     /**
      * Route step: the objects for the batch in variable {@code batch}, in groups uploaded in parallel one group after
-     * the other (which bounds a stream's uploads in flight), with the variables the send and the cursor advance need
-     * (as {@link #prepare} sets them).
+     * the other (which bounds a stream's uploads in flight).
      */
     public List<List<EventObjects>> objects(Exchange exchange) {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
@@ -61,7 +60,6 @@ public final class Destinations {
         }
         // shared with the uploads' copies of the exchange, which see the same property value
         exchange.setProperty(UPLOAD_FAILURES, new ConcurrentLinkedQueue<Exception>());
-        sent(exchange, batch, events.size());
         return groups;
     }
 
@@ -112,17 +110,9 @@ public final class Destinations {
         return guard;
     }
 
-    /**
-     * Route step: the request for the batch in variable {@code batch} to the stream in variable {@code target}, into
-     * variable {@code request}; and the variables {@code sentCount} and {@code advanceXid}/{@code advanceSeq} (the
-     * cursor once it is accepted).
-     */
-    public void prepare(Exchange exchange) throws IOException, DestinationFailure {
-        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
-        Batch batch = exchange.getVariable("batch", Batch.class);
-        Outbound outbound = http(target.type()).prepare(target, batch.events());
-        exchange.setVariable("request", outbound.request());
-        sent(exchange, batch, outbound.eventCount());
+    /** Route step: the request for a batch to the stream's HTTP destination, with how many of its events it carries. */
+    public Outbound prepare(DeliveryTarget target, Batch batch) throws IOException, DestinationFailure {
+        return http(target.type()).prepare(target, batch.events());
     }
 
     /** Route step after a 2xx: the destination's own check of the answer in variable {@code response}. */
@@ -130,12 +120,5 @@ public final class Destinations {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         http(target.type()).confirm(target, exchange.getVariable("request", OutboundRequest.class),
                 exchange.getVariable("response", OutboundResponse.class));
-    }
-
-    private static void sent(Exchange exchange, Batch batch, int count) {
-        exchange.setVariable("sentCount", count);
-        Batch.Position next = batch.positionAfter(count);
-        exchange.setVariable("advanceXid", next.xid());
-        exchange.setVariable("advanceSeq", next.seq());
     }
 }
