@@ -9,6 +9,7 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 import javax.sql.DataSource;
 
@@ -155,11 +156,18 @@ public final class StreamStates {
         }
     }
 
-    /** Full jitter: uniformly random up to base × 2^failures (capped), and never sooner than Retry-After. */
     private Duration backoff(int failures, Failure failure) {
-        long ceiling = Math.min(backoffMax.toMillis(), backoffBase.toMillis() << Math.min(failures, 20));
-        long jittered = ThreadLocalRandom.current().nextLong(ceiling + 1);
-        return Duration.ofMillis(Math.max(jittered, failure.retryAfterSeconds() * 1000));
+        return backoff(failures, backoffBase, backoffMax, failure.retryAfterSeconds(), ThreadLocalRandom.current());
+    }
+
+    /**
+     * Full jitter: uniformly random up to base × 2^failures (capped), and never sooner than Retry-After. The random
+     * source is a parameter so the bounds can be tested.
+     */
+    static Duration backoff(int failures, Duration base, Duration max, long retryAfterSeconds, RandomGenerator random) {
+        long ceiling = Math.min(max.toMillis(), base.toMillis() << Math.min(failures, 20));
+        long jittered = random.nextLong(ceiling + 1);
+        return Duration.ofMillis(Math.max(jittered, retryAfterSeconds * 1000));
     }
 
     private record Locked(String state, int failures, Instant stateChangedAt, String lastError) {
