@@ -8,7 +8,9 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 import javax.sql.DataSource;
 
@@ -23,6 +25,11 @@ import dev.auditstream.destinations.StoredEvent;
  * letters), each transition stored with its reason. Every write of a drain is conditional on its claim's token.
  */
 public final class StreamStates {
+
+    /** The reason a stream paused through the API is stored with. */
+    public static final String PAUSED = "Paused.";
+    /** How the reason of a stream whose config lacks required members starts. */
+    public static final String INCOMPLETE = "Configuration incomplete: missing ";
 
     private final DataSource dataSource;
     private final Duration backoffBase;
@@ -71,6 +78,33 @@ public final class StreamStates {
             }
             attempt(c, streamId, organizationId, events, "delivered", httpStatus, null, durationMs, null);
         });
+    }
+
+    /** What a change through the API does to a stream: its state and reason, and whether it is tried at once. */
+    public record Change(String to, String reason, boolean retryNow) {
+    }
+
+    /**
+     * A manual change (PATCH): a pause wins, then a config missing required members pauses the stream; a resume, or
+     * a config completed for a stream paused as incomplete, reactivates it (a stream not paused keeps its state and
+     * reason) and retries it now. A changed config alone is retried now in whatever state the stream is.
+     *
+     * @param requestedState "active", "inactive" or null
+     * @param missing        the required config members the (changed) config lacks
+     */
+    public static Change decide(String from, String fromReason, String requestedState, List<String> missing,
+                                boolean configChanged) {
+        if ("inactive".equals(requestedState)) {
+            return new Change("inactive", PAUSED, configChanged);
+        }
+        if (!missing.isEmpty()) {
+            return new Change("inactive", INCOMPLETE + String.join(", ", missing) + ".", configChanged);
+        }
+        if ("active".equals(requestedState)
+                || ("inactive".equals(from) && fromReason != null && fromReason.startsWith(INCOMPLETE))) {
+            return from.equals("inactive") ? new Change("active", null, true) : new Change(from, fromReason, true);
+        }
+        return new Change(from, fromReason, configChanged);
     }
 
     /** Refused or unreachable: what happens next depends on the kind of failure. */
@@ -155,11 +189,18 @@ public final class StreamStates {
         }
     }
 
-    /** Full jitter: uniformly random up to base × 2^failures (capped), and never sooner than Retry-After. */
     private Duration backoff(int failures, Failure failure) {
-        long ceiling = Math.min(backoffMax.toMillis(), backoffBase.toMillis() << Math.min(failures, 20));
-        long jittered = ThreadLocalRandom.current().nextLong(ceiling + 1);
-        return Duration.ofMillis(Math.max(jittered, failure.retryAfterSeconds() * 1000));
+        return backoff(failures, backoffBase, backoffMax, failure.retryAfterSeconds(), ThreadLocalRandom.current());
+    }
+
+    /**
+     * Full jitter: uniformly random up to base × 2^failures (capped), and never sooner than Retry-After. The random
+     * source is a parameter so the bounds can be tested.
+     */
+    static Duration backoff(int failures, Duration base, Duration max, long retryAfterSeconds, RandomGenerator random) {
+        long ceiling = Math.min(max.toMillis(), base.toMillis() << Math.min(failures, 20));
+        long jittered = random.nextLong(ceiling + 1);
+        return Duration.ofMillis(Math.max(jittered, retryAfterSeconds * 1000));
     }
 
     private record Locked(String state, int failures, Instant stateChangedAt, String lastError) {

@@ -109,12 +109,17 @@ public final class Splunk implements HttpDestination {
     public void confirm(DeliveryTarget target, OutboundRequest request, OutboundResponse answer)
             throws IOException, ErrorAnswerException {
         JsonNode body = parse(answer.text());
-        if (body.path("code").asInt(-1) != 0) {
+        if (!accepted(body)) {
             throw new ErrorAnswerException(answer);
         }
         if (body.path("ackId").canConvertToLong()) {
             awaitIndexed(request, body.get("ackId").asLong());
         }
+    }
+
+    /** HEC took the events: its answer's {@code code} is 0 (kept apart from the acknowledgement I/O to test it). */
+    static boolean accepted(JsonNode answer) {
+        return answer.path("code").asInt(-1) == 0;
     }
 
     private void awaitIndexed(OutboundRequest sent, long ackId) throws IOException, ErrorAnswerException {

@@ -41,8 +41,6 @@ public final class LogStreams {
 
     private static final Set<String> CREATE_FIELDS = Set.of("organization_id", "type", "name", "config", "filters");
     private static final Set<String> PATCH_FIELDS = Set.of("name", "config", "filters", "state");
-    private static final String PAUSED = "Paused.";
-    private static final String INCOMPLETE = "Configuration incomplete: missing ";
     /** The stream, within the organization the request names (if it names one); see {@link #bindScope}. */
     private static final String IN_SCOPE = "id = ? AND (?::text IS NULL OR organization_id = ?)";
 
@@ -92,7 +90,7 @@ public final class LogStreams {
                 ps.setString(3, type);
                 ps.setString(4, name == null ? type : name);
                 ps.setString(5, missing.isEmpty() ? "active" : "inactive");
-                ps.setString(6, missing.isEmpty() ? null : INCOMPLETE + String.join(", ", missing) + ".");
+                ps.setString(6, missing.isEmpty() ? null : StreamStates.INCOMPLETE + String.join(", ", missing) + ".");
                 ps.setString(7, Json.write(config));
                 ps.setBytes(8, sealed);
                 ps.setString(9, Json.write(filters));
@@ -234,22 +232,11 @@ public final class LogStreams {
             }
 
             String from = (String) row.get("state");
-            String fromReason = (String) row.get("state_reason");
-            String to = from;
-            String reason = fromReason;
-            boolean retryNow = configPatch != null;
-            if ("inactive".equals(requestedState)) {
-                to = "inactive";
-                reason = PAUSED;
-            } else if (!missing.isEmpty()) {
-                to = "inactive";
-                reason = INCOMPLETE + String.join(", ", missing) + ".";
-            } else if ("active".equals(requestedState)
-                    || ("inactive".equals(from) && fromReason != null && fromReason.startsWith(INCOMPLETE))) {
-                to = from.equals("inactive") ? "active" : from;
-                reason = from.equals("inactive") ? null : fromReason;
-                retryNow = true;
-            }
+            StreamStates.Change change = StreamStates.decide(from, (String) row.get("state_reason"), requestedState,
+                    missing, configPatch != null);
+            String to = change.to();
+            String reason = change.reason();
+            boolean retryNow = change.retryNow();
             try (PreparedStatement ps = c.prepareStatement("""
                     UPDATE log_stream SET name = coalesce(?, name), config = ?::jsonb, secrets = ?,
                         filters = coalesce(?::jsonb, filters),
