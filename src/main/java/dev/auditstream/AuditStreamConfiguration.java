@@ -73,6 +73,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         Settings settings = new Settings(context);
         Registry registry = context.getRegistry();
+        context.getPropertiesComponent().addPropertiesFunction(new Durations(context));
 
         // Requests block a Vert.x worker until their commit: the pool bounds how many can share one group commit.
         registry.bind("vertxOptions", new VertxOptions().setWorkerPoolSize(settings.integer("auditstream.http.worker-threads")));
@@ -177,7 +178,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
                 maxBatch, metrics);
         DeliveryWorkers workers = new DeliveryWorkers(settings.integer("auditstream.delivery.workers"),
-                settings.integer("auditstream.delivery.lease-seconds"),
+                settings.duration("auditstream.delivery.lease"),
                 settings.duration("auditstream.delivery.fair-share"),
                 settings.integer("auditstream.delivery.fair-share-batches"), dataSource,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "lease-heartbeat"));
@@ -190,7 +191,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("streamWorkers", workers);
         context.addService(workers, true, true);
         DeliveryHealth deliveryHealth = new DeliveryHealth(workers,
-                Duration.ofMillis(settings.integer("auditstream.delivery.poll-interval")),
+                settings.duration("auditstream.delivery.poll-interval"),
                 settings.integer("auditstream.delivery.stall-polls"),
                 settings.duration("auditstream.delivery.oldest-transaction-warning"), metrics);
         registry.bind("deliveryHealth", deliveryHealth);

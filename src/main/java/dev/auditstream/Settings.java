@@ -41,7 +41,7 @@ public final class Settings {
     }
 
     public Duration duration(String key) {
-        return Duration.parse(string(key));
+        return Durations.parse(string(key));
     }
 
     /** The address customers reach, without a trailing slash, for the links built on it. */

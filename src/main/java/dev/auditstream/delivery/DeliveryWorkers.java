@@ -86,27 +86,27 @@ public final class DeliveryWorkers extends ServiceSupport {
     private final int workers;
     private final long fairShareNanos;
     private final int fairShareBatches;
-    private final int leaseSeconds;
+    private final Duration lease;
     private final long leaseNanos;
     private final DataSource dataSource;
     private final ScheduledExecutorService heartbeat;
     private final Map<String, Claim> held = new ConcurrentHashMap<>();
     private final Set<String> draining = ConcurrentHashMap.newKeySet();
 
-    public DeliveryWorkers(int workers, int leaseSeconds, Duration fairShare, int fairShareBatches, DataSource dataSource,
+    public DeliveryWorkers(int workers, Duration lease, Duration fairShare, int fairShareBatches, DataSource dataSource,
                          ScheduledExecutorService heartbeat) {
         this.workers = workers;
         this.fairShareNanos = fairShare.toNanos();
         this.fairShareBatches = fairShareBatches;
-        this.leaseSeconds = leaseSeconds;
-        this.leaseNanos = TimeUnit.SECONDS.toNanos(leaseSeconds);
+        this.lease = lease;
+        this.leaseNanos = lease.toNanos();
         this.dataSource = dataSource;
         this.heartbeat = heartbeat;
     }
 
     @Override
     protected void doStart() {
-        long every = Math.max(100, TimeUnit.SECONDS.toMillis(leaseSeconds) / 3);
+        long every = Math.max(100, lease.toMillis() / 3);
         heartbeat.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
     }
 
@@ -249,11 +249,11 @@ public final class DeliveryWorkers extends ServiceSupport {
         Set<String> renewed = new HashSet<>();
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("""
-                     UPDATE log_stream SET lease_until = now() + ? * interval '1 second'
+                     UPDATE log_stream SET lease_until = now() + ? * interval '1 millisecond'
                      WHERE lease_token = ANY (?) AND state <> 'inactive'
                      RETURNING lease_token::text""")) {
             Array tokens = c.createArrayOf("uuid", asked.toArray());
-            ps.setInt(1, leaseSeconds);
+            ps.setLong(1, lease.toMillis());
             ps.setArray(2, tokens);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -26,8 +26,9 @@ public record EventObjects(String key, byte[] body, String contentMd5) {
     /** {@code [bucketPath/]YYYY-MM-DD/{timestamp}_{keySuffix}.json} (S3) or without the day folder (GCS). */
     public static EventObjects of(String streamId, StoredEvent event, String bucketPath, boolean dayFolder) {
         StringBuilder key = new StringBuilder();
-        if (bucketPath != null && !bucketPath.isBlank()) {
-            key.append(trimSlashes(bucketPath)).append('/');
+        String folder = bucketPath == null ? "" : trimSlashes(bucketPath.strip());
+        if (!folder.isEmpty()) {
+            key.append(folder).append('/');
         }
         if (dayFolder) {
             key.append(DAY.format(event.acceptedAt())).append('/');

@@ -119,7 +119,9 @@ public final class Splunk implements HttpDestination {
 
     /** HEC took the events: its answer's {@code code} is 0 (kept apart from the acknowledgement I/O to test it). */
     static boolean accepted(JsonNode answer) {
-        return answer.path("code").asInt(-1) == 0;
+        // the integer 0 only: "0", false or 0.7 are not HEC's success
+        JsonNode code = answer.path("code");
+        return code.isIntegralNumber() && code.asLong() == 0;
     }
 
     private void awaitIndexed(OutboundRequest sent, long ackId) throws IOException, ErrorAnswerException {

@@ -64,6 +64,7 @@ class EventObjectsTest {
         String key = "2026-01-15/2026-01-15T23:59:59.500Z_" + SUFFIX + ".json";
         assertThat(EventObjects.of(STREAM, EVENT, "", true).key()).isEqualTo(key);
         assertThat(EventObjects.of(STREAM, EVENT, "   ", true).key()).isEqualTo(key);
+        assertThat(EventObjects.of(STREAM, EVENT, "///", true).key()).isEqualTo(key);
     }
 
     @Test

@@ -44,6 +44,14 @@ class SplunkTest {
         assertThat(Splunk.accepted(json("{\"result\":{\"code\":0}}"))).isFalse();
     }
 
+    @Test
+    void aCodeThatOnlyLooksLikeZeroIsNotAccepted() throws Exception {
+        assertThat(Splunk.accepted(json("{\"code\":\"0\"}"))).isFalse();
+        assertThat(Splunk.accepted(json("{\"code\":false}"))).isFalse();
+        assertThat(Splunk.accepted(json("{\"code\":0.7}"))).isFalse();
+        assertThat(Splunk.accepted(json("{\"code\":null}"))).isFalse();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "   ", "<html><body>Sign in</body></html>", "OK", "{\"code\":"})
     void aTwoHundredThatIsNotHecJsonIsAnErrorAnswer(String body) {
