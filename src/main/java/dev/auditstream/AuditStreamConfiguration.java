@@ -35,6 +35,7 @@ import dev.auditstream.destinations.GoogleCloudStorage;
 import dev.auditstream.destinations.MicrosoftSentinel;
 import dev.auditstream.destinations.S3;
 import dev.auditstream.destinations.Splunk;
+import dev.auditstream.events.EventChecks;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
@@ -93,9 +94,10 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("pages", new Pages(database.dataSource()));
         Organizations organizations = new Organizations(database.dataSource());
         registry.bind("organizations", organizations);
-        registry.bind("actionSchemas",
-                new ActionSchemas(database.dataSource(), settings.duration("auditstream.schemas.cache-for")));
-        registry.bind("eventValidator", new EventValidator());
+        ActionSchemas actionSchemas =
+                new ActionSchemas(database.dataSource(), settings.duration("auditstream.schemas.cache-for"));
+        registry.bind("actionSchemas", actionSchemas);
+        registry.bind("eventChecks", new EventChecks(new EventValidator(), organizations, actionSchemas));
         registry.bind("eventQueries", new EventQueries(database.dataSource()));
 
         EventLog eventLog = new EventLog(database.dataSource(), metrics,
