@@ -48,6 +48,7 @@ import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
+import dev.auditstream.delivery.CommitWakeups;
 import dev.auditstream.delivery.DeadLetters;
 import dev.auditstream.delivery.DeliveryFailures;
 import dev.auditstream.delivery.DeliveryHealth;
@@ -200,6 +201,11 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         HealthCheckRegistry.get(context).register(deliveryHealth);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
+        if (settings.flag("auditstream.delivery.wake-on-commit")) {
+            // stopped before the database too
+            context.addService(new CommitWakeups(database, context,
+                    settings.duration("auditstream.delivery.wake-reconnect-delay")), true, true);
+        }
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
