@@ -77,7 +77,8 @@ class PortalAccessTest {
                     call[0].equals("PATCH") ? "{\"state\":\"inactive\"}" : call[0].equals("POST") ? "{}" : null);
             assertThat(refused.statusCode()).as(call[0] + call[1]).isEqualTo(404);
         }
-        assertThat(new StreamApi(service).get(othersStream).get("state").asText()).isEqualTo("active");
+        // not paused by the refused PATCH (delivering its own log_stream.created may have moved it out of active)
+        assertThat(new StreamApi(service).get(othersStream).get("state").asText()).isNotEqualTo("inactive");
     }
 
     @Test
