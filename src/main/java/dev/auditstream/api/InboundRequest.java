@@ -62,7 +62,8 @@ public final class InboundRequest {
         exchange.setVariable("requestId", requestId);
         message.setHeader(REQUEST_ID, requestId);
         message.setHeader(Exchange.HTTP_METHOD, request.method().name());
-        exchange.setVariable(CLIENT_ADDRESS, request.remoteAddress() == null ? null : request.remoteAddress().hostAddress());
+        exchange.setVariable(CLIENT_ADDRESS,
+                request.remoteAddress() == null ? null : request.remoteAddress().hostAddress());
         exchange.setVariable(USER_AGENT, request.getHeader("User-Agent"));
 
         Map<String, String> path = context.pathParams();

@@ -116,7 +116,7 @@ public final class TestSends {
         return Json.write(answer);
     }
 
-    /** The test in the organization's log: whether it succeeded, not what the destination said (it may echo secrets). */
+    /** The test in the organization's log: whether it worked, not what the destination said (it may echo a secret). */
     private void recordTest(DeliveryTarget target, Actor actor, boolean success, Integer status) throws SQLException {
         Map<String, String> metadata = new HashMap<>(
                 Map.of("stream_type", target.type(), "success", String.valueOf(success)));

@@ -22,7 +22,8 @@ import dev.auditstream.api.Timestamps;
  */
 public final class OwnEvents {
 
-    private static final int MAX_METADATA_VALUE_LENGTH = EventValidator.MAX_METADATA_VALUE_LENGTH;
+    /** A metadata value's limit, as for the events apps send (a long list of changed fields is cut to it). */
+    private static final int MAX_VALUE = EventValidator.MAX_METADATA_VALUE_LENGTH;
 
     /** What a change was made to. */
     public record Target(String type, String id, String name) {
@@ -69,7 +70,7 @@ public final class OwnEvents {
             ObjectNode metadataNode = event.putObject("metadata");
             // sorted, so the same change always reads the same
             new TreeMap<>(metadata).forEach((key, value) -> metadataNode.put(key,
-                    value.length() > MAX_METADATA_VALUE_LENGTH ? value.substring(0, MAX_METADATA_VALUE_LENGTH) : value));
+                    value.length() > MAX_VALUE ? value.substring(0, MAX_VALUE) : value));
         }
         return new IncomingEvent(UlidCreator.getMonotonicUlid().toString(), organizationId, action, now, now,
                 actor.id(), actor.name(), List.of(target.id()), List.of(target.type()), null, event, Json.write(event));

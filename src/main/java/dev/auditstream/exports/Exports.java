@@ -89,8 +89,9 @@ public final class Exports {
         String id = "audit_log_export_" + UlidCreator.getMonotonicUlid();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO audit_log_export (id, organization_id, filters, state) VALUES (?, ?, ?::jsonb, 'pending')")) {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO audit_log_export (id, organization_id, filters, state)
+                    VALUES (?, ?, ?::jsonb, 'pending')""")) {
                 ps.setString(1, id);
                 ps.setString(2, organizationId);
                 ps.setString(3, Json.write(filters));
