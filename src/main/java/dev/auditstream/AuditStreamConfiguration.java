@@ -35,6 +35,7 @@ import dev.auditstream.destinations.GoogleCloudStorage;
 import dev.auditstream.destinations.MicrosoftSentinel;
 import dev.auditstream.destinations.S3;
 import dev.auditstream.destinations.Splunk;
+import dev.auditstream.events.EventChecks;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
@@ -47,6 +48,7 @@ import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
+import dev.auditstream.delivery.CommitWakeups;
 import dev.auditstream.delivery.DeadLetters;
 import dev.auditstream.delivery.DeliveryFailures;
 import dev.auditstream.delivery.DeliveryHealth;
@@ -93,9 +95,10 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("pages", new Pages(database.dataSource()));
         Organizations organizations = new Organizations(database.dataSource());
         registry.bind("organizations", organizations);
-        registry.bind("actionSchemas",
-                new ActionSchemas(database.dataSource(), settings.duration("auditstream.schemas.cache-for")));
-        registry.bind("eventValidator", new EventValidator());
+        ActionSchemas actionSchemas =
+                new ActionSchemas(database.dataSource(), settings.duration("auditstream.schemas.cache-for"));
+        registry.bind("actionSchemas", actionSchemas);
+        registry.bind("eventChecks", new EventChecks(new EventValidator(), organizations, actionSchemas));
         registry.bind("eventQueries", new EventQueries(database.dataSource()));
 
         EventLog eventLog = new EventLog(database.dataSource(), metrics,
@@ -198,6 +201,11 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         HealthCheckRegistry.get(context).register(deliveryHealth);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
+        if (settings.flag("auditstream.delivery.wake-on-commit")) {
+            // stopped before the database too
+            context.addService(new CommitWakeups(database, context,
+                    settings.duration("auditstream.delivery.wake-reconnect-delay")), true, true);
+        }
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));

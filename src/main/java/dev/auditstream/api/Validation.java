@@ -1,7 +1,9 @@
 package dev.auditstream.api;
 
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,8 +93,8 @@ public final class Validation {
         }
         OffsetDateTime parsed;
         try {
-            parsed = OffsetDateTime.parse(value);
-        } catch (DateTimeParseException e) {
+            parsed = parseDateTime(value);
+        } catch (DateTimeException e) {
             add(field, "invalid_date", field + " must be an ISO-8601 date-time with offset, e.g. 2024-01-15T10:30:00.000Z.");
             return null;
         }
@@ -102,6 +104,46 @@ public final class Validation {
             return null;
         }
         return parsed;
+    }
+
+    /**
+     * ISO-8601 with an offset. What SDKs send ({@code 2024-01-15T10:30:00.000Z}: UTC, up to nine fractional digits)
+     * is read by hand, being read for every event; anything else by {@link OffsetDateTime#parse}. Both refuse the
+     * same invalid dates (February 30th, hour 24).
+     */
+    static OffsetDateTime parseDateTime(String value) {
+        int n = value.length();
+        if (n >= 20 && n <= 30 && n != 21 && value.charAt(n - 1) == 'Z' && value.charAt(4) == '-'
+                && value.charAt(7) == '-' && value.charAt(10) == 'T' && value.charAt(13) == ':'
+                && value.charAt(16) == ':' && (n == 20 || value.charAt(19) == '.')) {
+            int nanos = 0;
+            for (int i = 20; i < n - 1; i++) {
+                nanos = nanos * 10 + digit(value, i);
+            }
+            for (int i = n - 1; i < 29; i++) {
+                nanos *= 10;
+            }
+            return OffsetDateTime.of(number(value, 0, 4), number(value, 5, 2), number(value, 8, 2),
+                    number(value, 11, 2), number(value, 14, 2), number(value, 17, 2), n == 20 ? 0 : nanos,
+                    ZoneOffset.UTC);
+        }
+        return OffsetDateTime.parse(value);
+    }
+
+    private static int number(String value, int from, int digits) {
+        int number = 0;
+        for (int i = from; i < from + digits; i++) {
+            number = number * 10 + digit(value, i);
+        }
+        return number;
+    }
+
+    private static int digit(String value, int at) {
+        char c = value.charAt(at);
+        if (c < '0' || c > '9') {
+            throw new DateTimeParseException("not a digit", value, at);
+        }
+        return c - '0';
     }
 
     /**

@@ -2,8 +2,10 @@ package dev.auditstream.db;
 
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Properties;
 
 import javax.sql.DataSource;
 
@@ -22,10 +24,16 @@ public final class Database extends ServiceSupport {
 
     private final EmbeddedDatabase embedded;
     private final HikariDataSource pool;
+    private final String url;
+    private final String user;
+    private final String password;
 
-    private Database(EmbeddedDatabase embedded, HikariDataSource pool) {
+    private Database(EmbeddedDatabase embedded, HikariDataSource pool, String url, String user, String password) {
         this.embedded = embedded;
         this.pool = pool;
+        this.url = url;
+        this.user = user;
+        this.password = password;
     }
 
     public static Database open(Settings settings) throws IOException {
@@ -57,7 +65,7 @@ public final class Database extends ServiceSupport {
             }
             throw e;
         }
-        return new Database(embedded, pool);
+        return new Database(embedded, pool, url, user, password);
     }
 
     private static HikariConfig poolConfig(Settings settings, String url, String user, String password) {
@@ -84,6 +92,23 @@ public final class Database extends ServiceSupport {
 
     public DataSource dataSource() {
         return pool;
+    }
+
+    /**
+     * A connection outside the pool, to the same server as the same role, for a session that stays tied up (a LISTEN):
+     * the caller closes it. {@code applicationName} tells it apart in {@code pg_stat_activity}.
+     */
+    public Connection openDedicated(String applicationName) throws SQLException {
+        Properties properties = new Properties();
+        if (user != null) {
+            properties.setProperty("user", user);
+        }
+        if (password != null) {
+            properties.setProperty("password", password);
+        }
+        properties.setProperty("ApplicationName", applicationName);
+        properties.setProperty("tcpKeepAlive", "true");
+        return DriverManager.getConnection(url, properties);
     }
 
     /** True when the database answers a trivial query within the given time. */

@@ -29,6 +29,8 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 import org.apache.camel.support.service.ServiceSupport;
 import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
@@ -145,7 +147,7 @@ public final class EventLog extends ServiceSupport {
      * Stores the event and returns once it is committed. With an idempotency key already used in the last 24 hours
      * nothing new is stored: the same body answers as the first request did, another body is refused.
      */
-    public void append(IncomingEvent event, String idempotencyKey) {
+    public void append(@Body IncomingEvent event, @Header("Idempotency-Key") String idempotencyKey) {
         if (!accepting) {
             throw ApiException.unavailable("The service is shutting down; retry against another instance.");
         }

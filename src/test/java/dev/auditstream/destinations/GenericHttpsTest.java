@@ -2,15 +2,20 @@ package dev.auditstream.destinations;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 import dev.auditstream.api.Json;
 import dev.auditstream.outbound.OutboundRequest;
 
-/** The webhook-id receivers deduplicate on names one batch of one stream. */
+/**
+ * The Standard Webhooks headers of a GenericHttps request: the webhook-id receivers deduplicate on names one batch of
+ * one stream, and during a signing secret rotation's overlap both secrets sign, then only the new one.
+ */
 class GenericHttpsTest {
 
     private static final GenericHttps WEBHOOKS = new GenericHttps(null);
@@ -30,9 +35,38 @@ class GenericHttpsTest {
         assertThat(first).startsWith("msg_").contains("stream_a").contains("01HZZZZZZZZZZZZZZZZZZZZZZ1");
     }
 
+    @Test
+    void bothSecretsSignDuringTheOverlapAndOnlyTheNewOneAfterIt() throws Exception {
+        ObjectNode config = Json.MAPPER.createObjectNode().put("url", "https://siem.example.com/hook");
+        config.put("signingSecret", WEBHOOKS.generate().get("signingSecret"));
+        String old = config.get("signingSecret").asText();
+
+        String fresh = WEBHOOKS.rotateSecret(config, Instant.now().plus(Duration.ofHours(24)));
+        OutboundRequest during = request(config);
+        assertThat(header(during, "webhook-signature").split(" "))
+                .containsExactly("v1," + signed(fresh, during), "v1," + signed(old, during));
+
+        config.put("previousSigningSecretExpiresAt", "2024-01-01T00:00:00.000Z");
+        OutboundRequest after = request(config);
+        assertThat(header(after, "webhook-signature")).isEqualTo("v1," + signed(fresh, after));
+    }
+
+    private static String signed(String secret, OutboundRequest request) {
+        return GenericHttps.sign(secret, header(request, "webhook-id"), header(request, "webhook-timestamp"),
+                request.body());
+    }
+
+    private static OutboundRequest request(ObjectNode config) throws Exception {
+        return WEBHOOKS.prepare(new DeliveryTarget("als_1", "org_1", "GenericHttps", config, 1), EVENTS.subList(0, 1))
+                .request();
+    }
+
     private static String webhookId(DeliveryTarget target, List<StoredEvent> events) throws Exception {
-        OutboundRequest request = WEBHOOKS.prepare(target, events).request();
-        return request.headers().stream().filter(h -> h.name().equals("webhook-id")).findFirst().orElseThrow().value();
+        return header(WEBHOOKS.prepare(target, events).request(), "webhook-id");
+    }
+
+    private static String header(OutboundRequest request, String name) {
+        return request.headers().stream().filter(h -> h.name().equals(name)).findFirst().orElseThrow().value();
     }
 
     private static DeliveryTarget target(String streamId) {

@@ -184,11 +184,13 @@ class StreamCrashAndScaleOutTest {
     void aStoppedInstanceGivesItsStreamsBackAtOnce() throws Exception {
         Path dataDir = RunningService.newDataDir("lease-release");
         try (SplunkHec splunk = SplunkHec.start("tok-release");
-             // this instance claims streams only once, just after it starts: the other one does the delivering
+             // this instance claims streams only once, just after it starts (no poll after it, no wake-up on
+             // commit): the other one does the delivering
              RunningService a = RunningService.start(dataDir, Map.of(
                      "auditstream.allow-private-destinations", "true",
                      "auditstream.secret-key", SECRET_KEY,
-                     "auditstream.delivery.poll-interval", "3600000"))) {
+                     "auditstream.delivery.poll-interval", "3600000",
+                     "auditstream.delivery.wake-on-commit", "false"))) {
             String org = a.createOrganization("Release Org");
             new StreamApi(a).create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-release\"}");
             String pgPort = Files.readAllLines(dataDir.resolve("postgres/postmaster.pid")).get(3).trim();

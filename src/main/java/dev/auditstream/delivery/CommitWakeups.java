@@ -1,0 +1,157 @@
+package dev.auditstream.delivery;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.service.ServiceSupport;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.auditstream.db.Database;
+
+/**
+ * Wakes the claim of due streams as soon as events commit, on every instance, instead of at the next poll: a trigger
+ * on {@code audit_event} notifies this installation's channel once per insert statement, and PostgreSQL delivers the
+ * notification only when its transaction commits. This listener holds a connection of its own (a LISTEN ties its
+ * session up), waits on it on a daemon thread, and sends one wake-up per read however many notifications came in
+ * (the claim's queue coalesces them further). After any failure (a database restart, a terminated session) it
+ * connects again after a delay, and wakes once: events may have committed while it was not listening.
+ */
+public final class CommitWakeups extends ServiceSupport {
+
+    /** How the session shows in {@code pg_stat_activity}. */
+    public static final String APPLICATION_NAME = "auditstream-wakeups";
+
+    private static final Logger LOG = LoggerFactory.getLogger(CommitWakeups.class);
+    /** The trigger's channel, for the schema this role's {@code audit_event} is in (see V9__delivery_wakeups.sql). */
+    private static final String CHANNEL = """
+            SELECT audit_event_channel(n.nspname)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = 'audit_event'::regclass""";
+    /** The route that queues a claim pass; it refuses at once rather than wait while it is not running. */
+    private static final String WAKE = "direct:wake-delivery?block=false";
+    /** How long one wait for notifications lasts; a connection silent that long is checked (a server gone quiet). */
+    private static final int WAIT_MILLIS = 10_000;
+    private static final int CHECK_SECONDS = 5;
+
+    private final Database database;
+    private final CamelContext context;
+    private final Duration reconnectDelay;
+    private volatile boolean running;
+    private volatile Connection connection;
+    private ProducerTemplate producer;
+    private Thread thread;
+
+    public CommitWakeups(Database database, CamelContext context, Duration reconnectDelay) {
+        this.database = database;
+        this.context = context;
+        this.reconnectDelay = reconnectDelay;
+    }
+
+    @Override
+    protected void doStart() {
+        producer = context.createProducerTemplate();
+        running = true;
+        thread = new Thread(this::run, "delivery-wakeups");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        running = false;
+        thread.interrupt();
+        closeConnection(); // ends a wait in progress
+        thread.join(5_000);
+        producer.stop();
+    }
+
+    private void run() {
+        boolean failing = false;
+        while (running) {
+            try (Connection listening = database.openDedicated(APPLICATION_NAME)) {
+                connection = listening;
+                String channel = listen(listening);
+                if (failing) {
+                    LOG.info("Delivery wake-ups are listening on {} again", channel);
+                    failing = false;
+                }
+                wake();
+                PGConnection notifications = listening.unwrap(PGConnection.class);
+                while (running) {
+                    PGNotification[] received = notifications.getNotifications(WAIT_MILLIS);
+                    if (received != null && received.length > 0) {
+                        wake();
+                    } else if (!listening.isValid(CHECK_SECONDS)) {
+                        throw new SQLException("the connection no longer answers");
+                    }
+                }
+            } catch (SQLException | RuntimeException e) {
+                // once per outage: the claim timer delivers meanwhile
+                if (running && !failing) {
+                    LOG.warn("Delivery wake-ups have no database connection ({}); trying again every {}",
+                            e.getMessage(), reconnectDelay);
+                }
+                failing = true;
+            } finally {
+                connection = null;
+            }
+            pause();
+        }
+    }
+
+    private static String listen(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            String channel;
+            try (ResultSet rs = statement.executeQuery(CHANNEL)) {
+                rs.next();
+                channel = rs.getString(1);
+            }
+            statement.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
+            return channel;
+        }
+    }
+
+    /** Queues a claim pass, only while the context runs (never into a shutdown in progress). */
+    private void wake() {
+        if (!context.getStatus().isStarted()) {
+            return;
+        }
+        try {
+            producer.sendBody(WAKE, null);
+        } catch (RuntimeException e) {
+            // the route is stopped: the claim timer still runs the passes
+            LOG.debug("Could not wake delivery: {}", e.getMessage());
+        }
+    }
+
+    private void pause() {
+        if (!running) {
+            return;
+        }
+        try {
+            Thread.sleep(reconnectDelay.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    private void closeConnection() {
+        Connection open = connection;
+        if (open != null) {
+            try {
+                open.close();
+            } catch (SQLException e) {
+                LOG.debug("Closing the wake-up connection: {}", e.getMessage());
+            }
+        }
+    }
+}
