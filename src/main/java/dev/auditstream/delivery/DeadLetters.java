@@ -39,8 +39,10 @@ public final class DeadLetters {
 
     private final DataSource dataSource;
     private final int maxBatch;
+    private final OwnEvents ownEvents;
 
-    public DeadLetters(DataSource dataSource, int maxBatch) {
+    public DeadLetters(DataSource dataSource, int maxBatch, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
         this.maxBatch = maxBatch;
     }
@@ -70,7 +72,7 @@ public final class DeadLetters {
                     ask.setString(1, streamId);
                     try (ResultSet stream = ask.executeQuery()) {
                         if (stream.next()) {
-                            OwnEvents.record(c, stream.getString(1), "log_stream.dead_letters_redriven", actor,
+                            ownEvents.record(c, stream.getString(1), "log_stream.dead_letters_redriven", actor,
                                     Target.logStream(streamId, stream.getString(2)),
                                     Map.of("stream_type", stream.getString(3), "dead_letters", String.valueOf(marked)));
                         }

@@ -34,8 +34,10 @@ public final class TestSends {
 
     private final DataSource dataSource;
     private final StreamStates states;
+    private final OwnEvents ownEvents;
 
-    public TestSends(DataSource dataSource, StreamStates states) {
+    public TestSends(DataSource dataSource, StreamStates states, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
         this.states = states;
     }
@@ -130,7 +132,7 @@ public final class TestSends {
             try (var rs = ps.executeQuery()) {
                 name = rs.next() ? rs.getString(1) : null;
             }
-            OwnEvents.record(c, target.organizationId(), "log_stream.tested", actor,
+            ownEvents.record(c, target.organizationId(), "log_stream.tested", actor,
                     Target.logStream(target.streamId(), name), metadata);
         }
     }

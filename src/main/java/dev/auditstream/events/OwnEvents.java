@@ -18,7 +18,7 @@ import dev.auditstream.api.Timestamps;
  * The service's own audit trail: each change to an organization's log streams, retention or exports is an event in
  * that organization's log, listed and streamed like the events it sends. Written on the change's own connection, so
  * a change and its event commit together or not at all. Metadata holds names and non-secret values only: never a
- * secret's value.
+ * secret's value. An installation can turn the trail off ({@code AUDITSTREAM_AUDIT_TRAIL=false}).
  */
 public final class OwnEvents {
 
@@ -41,13 +41,18 @@ public final class OwnEvents {
         }
     }
 
-    private OwnEvents() {
+    private final boolean enabled;
+
+    public OwnEvents(boolean enabled) {
+        this.enabled = enabled;
     }
 
-    /** Appends the event in the connection's transaction. */
-    public static void record(Connection connection, String organizationId, String action, Actor actor, Target target,
-                              Map<String, String> metadata) throws SQLException {
-        EventLog.insert(connection, event(organizationId, action, actor, target, metadata));
+    /** Appends the event in the connection's transaction (nothing when the trail is off). */
+    public void record(Connection connection, String organizationId, String action, Actor actor, Target target,
+                       Map<String, String> metadata) throws SQLException {
+        if (enabled) {
+            EventLog.insert(connection, event(organizationId, action, actor, target, metadata));
+        }
     }
 
     /** The event as {@link EventValidator} would have normalized it: same members, same order. */

@@ -49,9 +49,11 @@ public final class Exports {
     private final SignedLinks downloadLinks;
     private final String publicUrl;
     private final Duration linkLifetime;
+    private final OwnEvents ownEvents;
 
     public Exports(DataSource dataSource, Organizations organizations, SignedLinks downloadLinks, String publicUrl,
-                   Duration linkLifetime) {
+                   Duration linkLifetime, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
         this.organizations = organizations;
         this.downloadLinks = downloadLinks;
@@ -97,7 +99,7 @@ public final class Exports {
                 ps.setString(3, Json.write(filters));
                 ps.executeUpdate();
             }
-            OwnEvents.record(c, organizationId, "audit_logs.export_created", actor, Target.export(id),
+            ownEvents.record(c, organizationId, "audit_logs.export_created", actor, Target.export(id),
                     Map.of("range_start", filters.get("range_start").asText(),
                             "range_end", filters.get("range_end").asText()));
             c.commit();

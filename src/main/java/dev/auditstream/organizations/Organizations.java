@@ -43,8 +43,10 @@ public final class Organizations {
     private final DataSource dataSource;
     // Organizations are never deleted, so a positive answer can be kept for the life of the process.
     private final Set<String> known = ConcurrentHashMap.newKeySet();
+    private final OwnEvents ownEvents;
 
-    public Organizations(DataSource dataSource) {
+    public Organizations(DataSource dataSource, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
     }
 
@@ -102,7 +104,7 @@ public final class Organizations {
                 }
             }
             if (previousDays != days) {
-                OwnEvents.record(c, id, "audit_logs.retention_changed", actor, Target.organization(id, name),
+                ownEvents.record(c, id, "audit_logs.retention_changed", actor, Target.organization(id, name),
                         Map.of("retention_days_from", String.valueOf(previousDays),
                                 "retention_days_to", String.valueOf(days)));
             }

@@ -58,10 +58,12 @@ public final class LogStreams {
     private final StreamStates states;
     private final int maxStreamsPerOrganization;
     private final Duration signingSecretOverlap;
+    private final OwnEvents ownEvents;
 
     public LogStreams(DataSource dataSource, Destinations destinations, StreamSecrets secrets,
                       Organizations organizations, StreamStates states, int maxStreamsPerOrganization,
-                      Duration signingSecretOverlap) {
+                      Duration signingSecretOverlap, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.states = states;
         this.maxStreamsPerOrganization = maxStreamsPerOrganization;
         this.signingSecretOverlap = signingSecretOverlap;
@@ -105,7 +107,7 @@ public final class LogStreams {
                 ps.setString(9, Json.write(filters));
                 ps.executeUpdate();
             }
-            OwnEvents.record(c, organizationId, "log_stream.created", actor, Target.logStream(id, storedName),
+            ownEvents.record(c, organizationId, "log_stream.created", actor, Target.logStream(id, storedName),
                     Map.of("stream_type", type, "state", state));
             c.commit();
         }
@@ -327,10 +329,10 @@ public final class LogStreams {
                 metadata.put("state_from", from);
                 metadata.put("state_to", change.to());
             }
-            OwnEvents.record(c, organization, "log_stream.updated", actor, target, metadata);
+            ownEvents.record(c, organization, "log_stream.updated", actor, target, metadata);
         }
         if (paused || resumed) {
-            OwnEvents.record(c, organization, paused ? "log_stream.paused" : "log_stream.resumed", actor, target,
+            ownEvents.record(c, organization, paused ? "log_stream.paused" : "log_stream.resumed", actor, target,
                     Map.of("stream_type", type, "state_from", from, "state_to", change.to()));
         }
     }
@@ -400,7 +402,7 @@ public final class LogStreams {
                     if (!rs.next()) {
                         throw ApiException.notFound("Log stream", id);
                     }
-                    OwnEvents.record(c, rs.getString(1), "log_stream.deleted", actor,
+                    ownEvents.record(c, rs.getString(1), "log_stream.deleted", actor,
                             Target.logStream(id, rs.getString(2)), Map.of("stream_type", rs.getString(3)));
                 }
             }
@@ -451,11 +453,11 @@ public final class LogStreams {
     }
 
     /** An own event about the stream of this row, with its type in the metadata. */
-    private static void recordOn(Connection c, Map<String, Object> row, String id, String action, Actor actor,
-                                 Map<String, String> metadata) throws SQLException {
+    private void recordOn(Connection c, Map<String, Object> row, String id, String action, Actor actor,
+                          Map<String, String> metadata) throws SQLException {
         Map<String, String> withType = new HashMap<>(metadata);
         withType.put("stream_type", (String) row.get("type"));
-        OwnEvents.record(c, (String) row.get("organization_id"), action, actor,
+        ownEvents.record(c, (String) row.get("organization_id"), action, actor,
                 Target.logStream(id, (String) row.get("name")), withType);
     }
 

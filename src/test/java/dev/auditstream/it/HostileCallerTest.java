@@ -90,6 +90,7 @@ class HostileCallerTest {
         datadog = DatadogIntake.start("dd-hostile-0000000000");
         canary = ConnectionTrap.open();
         service = RunningService.start(RunningService.newDataDir("hostile"), Map.of(
+                "auditstream.audit-trail.enabled", "true",
                 "auditstream.allow-private-destinations", "true",
                 "auditstream.datadog.intake-url", datadog.baseUrl(),
                 "auditstream.portal.link-lifetime", "PT30M",

@@ -42,6 +42,7 @@ class OwnAuditTrailTest {
     static void start() throws Exception {
         splunk = SplunkHec.start(SPLUNK_TOKEN);
         service = RunningService.start(RunningService.newDataDir("own-audit-trail"), Map.of(
+                "auditstream.audit-trail.enabled", "true",
                 "auditstream.allow-private-destinations", "true",
                 "auditstream.delivery.poll-interval", "100"));
         streams = new StreamApi(service);

@@ -27,7 +27,7 @@ class PortalAccessTest {
     @BeforeAll
     static void start() throws Exception {
         service = RunningService.start(RunningService.newDataDir("portal-access"),
-                Map.of("auditstream.portal.link-lifetime", "PT2S"));
+                Map.of("auditstream.audit-trail.enabled", "true", "auditstream.portal.link-lifetime", "PT2S"));
         workos = WorkOS.builder().apiKey(RunningService.API_KEY).apiBaseUrl(service.baseUrl()).build();
     }
 

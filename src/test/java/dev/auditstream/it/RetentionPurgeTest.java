@@ -25,6 +25,7 @@ class RetentionPurgeTest {
     @Test
     void eventsPastEachOrganizationsRetentionAreDeletedInBatches() throws Exception {
         try (RunningService service = RunningService.start(RunningService.newDataDir("retention"), Map.of(
+                "auditstream.audit-trail.enabled", "true",
                 "auditstream.retention.purge-interval", "300",
                 "auditstream.retention.purge-batch", "100"))) {
             String shortLived = service.createOrganization("Thirty Days");

@@ -37,7 +37,7 @@ class StreamManagementTest {
     static void start() throws Exception {
         // private destinations are NOT allowed here: that rule is under test
         service = RunningService.start(RunningService.newDataDir("stream-management"),
-                Map.of("auditstream.delivery.poll-interval", "100"));
+                Map.of("auditstream.audit-trail.enabled", "true", "auditstream.delivery.poll-interval", "100"));
         streams = new StreamApi(service);
     }
 
@@ -190,7 +190,8 @@ class StreamManagementTest {
     void replayDeliversAgainFromATime() throws Exception {
         try (SplunkHec splunk = SplunkHec.start("tok-replay")) {
             RunningService privateAllowed = RunningService.start(RunningService.newDataDir("replay"),
-                    Map.of("auditstream.allow-private-destinations", "true", "auditstream.delivery.poll-interval", "100"));
+                    Map.of("auditstream.audit-trail.enabled", "true",
+                            "auditstream.allow-private-destinations", "true", "auditstream.delivery.poll-interval", "100"));
             try (privateAllowed) {
                 StreamApi api = new StreamApi(privateAllowed);
                 String org = privateAllowed.createOrganization("Replay Org");
