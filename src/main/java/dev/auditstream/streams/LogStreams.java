@@ -298,9 +298,9 @@ public final class LogStreams {
      * The events of one PATCH: the fields it changed (by name, secrets included: never a value), and a pause or
      * resume on its own; a state the config alone changed (completed, or made incomplete) goes with the fields.
      */
-    private static void recordUpdate(Connection c, Map<String, Object> row, String id, Actor actor, String name,
-                                     String requestedState, List<String> changedConfig, ObjectNode filters,
-                                     StreamStates.Change change) throws SQLException {
+    private void recordUpdate(Connection c, Map<String, Object> row, String id, Actor actor, String name,
+                              String requestedState, List<String> changedConfig, ObjectNode filters,
+                              StreamStates.Change change) throws SQLException {
         String organization = (String) row.get("organization_id");
         String type = (String) row.get("type");
         String from = (String) row.get("state");
