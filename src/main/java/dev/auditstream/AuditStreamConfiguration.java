@@ -37,6 +37,7 @@ import dev.auditstream.destinations.S3;
 import dev.auditstream.destinations.Splunk;
 import dev.auditstream.events.EventChecks;
 import dev.auditstream.events.EventLog;
+import dev.auditstream.events.OwnEvents;
 import dev.auditstream.events.EventQueries;
 import dev.auditstream.events.EventValidator;
 import dev.auditstream.exports.ExportWriter;
@@ -93,7 +94,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("headerFilter", new HeaderFilter());
         registry.bind("responses", new Responses());
         registry.bind("pages", new Pages(database.dataSource()));
-        Organizations organizations = new Organizations(database.dataSource());
+        OwnEvents ownEvents = new OwnEvents(settings.flag("auditstream.audit-trail.enabled"));
+        registry.bind("ownEvents", ownEvents);
+        Organizations organizations = new Organizations(database.dataSource(), ownEvents);
         registry.bind("organizations", organizations);
         ActionSchemas actionSchemas =
                 new ActionSchemas(database.dataSource(), settings.duration("auditstream.schemas.cache-for"));
@@ -163,12 +166,13 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.dataDir());
         SecretBox box = new SecretBox(keys);
         StreamSecrets secrets = new StreamSecrets(box);
+        OwnEvents ownEvents = registry.lookupByNameAndType("ownEvents", OwnEvents.class);
         registry.bind("secretResealing", new SecretResealing(dataSource, secrets, box.currentHeader(),
                 settings.integer("auditstream.keys.reseal-batch"), settings.integer("auditstream.locks.reseal-secrets"),
                 metrics));
         registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
                 new SignedLinks(keys, KeyRing.Purpose.DOWNLOAD_LINKS), settings.publicUrl(),
-                settings.duration("auditstream.exports.link-lifetime")));
+                settings.duration("auditstream.exports.link-lifetime"), ownEvents));
         registry.bind("exportWriter", new ExportWriter(dataSource, settings.duration("auditstream.exports.keep-for")));
         registry.bind("portal", new Portal(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
                 new SignedLinks(keys, KeyRing.Purpose.PORTAL_TOKENS), settings.publicUrl(),
@@ -190,7 +194,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
                 registry.lookupByNameAndType("organizations", Organizations.class), states,
                 settings.integer("auditstream.streams.max-per-organization"),
-                settings.duration("auditstream.streams.signing-secret-overlap")));
+                settings.duration("auditstream.streams.signing-secret-overlap"), ownEvents));
         registry.bind("streamWorkers", workers);
         context.addService(workers, true, true);
         DeliveryHealth deliveryHealth = new DeliveryHealth(workers,
@@ -212,8 +216,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);
         registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, metrics, history));
-        registry.bind("streamTests", new TestSends(dataSource, states));
-        registry.bind("deadLetters", new DeadLetters(dataSource, maxBatch));
+        registry.bind("streamTests", new TestSends(dataSource, states, ownEvents));
+        registry.bind("deadLetters", new DeadLetters(dataSource, maxBatch, ownEvents));
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));

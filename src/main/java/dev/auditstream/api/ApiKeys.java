@@ -63,15 +63,24 @@ public final class ApiKeys {
         return "sk_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 
+    /** The key an Authorization header presents ({@code Bearer <key>}), or null. */
+    public static String presented(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return null;
+        }
+        return authorization.substring(BEARER.length()).trim();
+    }
+
     /** True when the Authorization header carries one of the keys. */
     public boolean accepts(String authorization) {
-        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+        String key = presented(authorization);
+        if (key == null) {
             return false;
         }
-        byte[] presented = sha256(authorization.substring(BEARER.length()).trim());
+        byte[] presentedDigest = sha256(key);
         boolean match = false;
         for (byte[] digest : digests) {
-            match |= MessageDigest.isEqual(digest, presented);
+            match |= MessageDigest.isEqual(digest, presentedDigest);
         }
         return match;
     }

@@ -28,6 +28,9 @@ public final class InboundRequest {
     private static final List<String> READ = List.of("Authorization", "Content-Type", "Cookie", "Idempotency-Key",
             "X-AuditStream-Portal", "X-Request-ID");
     private static final String REQUEST_ID = "X-Request-ID";
+    /** Exchange variables with where a request came from, for the context of the service's own audit events. */
+    public static final String CLIENT_ADDRESS = "clientAddress";
+    public static final String USER_AGENT = "userAgent";
     /** A client's request id is logged: nothing that could forge or break a log line. */
     private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
@@ -36,7 +39,9 @@ public final class InboundRequest {
 
     /**
      * Replaces the exchange's headers as described above; the request id (the client's, if safe to log, else a new
-     * one) goes into variable {@code requestId} and the response's X-Request-ID.
+     * one) goes into variable {@code requestId} and the response's X-Request-ID; the client's IP address and its
+     * User-Agent go into variables {@value #CLIENT_ADDRESS} and {@value #USER_AGENT} (not headers: no step reads them
+     * as such).
      */
     public static void admit(Exchange exchange) {
         RoutingContext context = routingContext(exchange);
@@ -57,6 +62,9 @@ public final class InboundRequest {
         exchange.setVariable("requestId", requestId);
         message.setHeader(REQUEST_ID, requestId);
         message.setHeader(Exchange.HTTP_METHOD, request.method().name());
+        exchange.setVariable(CLIENT_ADDRESS,
+                request.remoteAddress() == null ? null : request.remoteAddress().hostAddress());
+        exchange.setVariable(USER_AGENT, request.getHeader("User-Agent"));
 
         Map<String, String> path = context.pathParams();
         MultiMap query = context.queryParams();

@@ -7,6 +7,8 @@ import java.util.Set;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
+import dev.auditstream.events.Actor;
+
 /**
  * What every HTTP request goes through first (from the shared routeConfiguration): {@link InboundRequest}, then for
  * the API the key check, and for every request a body within the size limit that, on a write, is JSON.
@@ -25,10 +27,15 @@ public final class RequestGuard {
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    /** API routes: an API key; a body without Content-Type is taken as JSON (what API clients send). */
+    /**
+     * API routes: an API key, which becomes the request's {@link Actor}; a body without Content-Type is taken as JSON
+     * (what API clients send).
+     */
     public void check(Exchange exchange) {
         admit(exchange, () -> {
-            apiKeys.require(exchange.getMessage().getHeader("Authorization", String.class));
+            String authorization = exchange.getMessage().getHeader("Authorization", String.class);
+            apiKeys.require(authorization);
+            exchange.setVariable(Actor.VARIABLE, Actor.apiKey(ApiKeys.presented(authorization), exchange));
             requireJsonBody(exchange, false);
             // the answer is JSON too
             exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -19,6 +20,9 @@ import dev.auditstream.api.Validation;
 import dev.auditstream.destinations.Batch;
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.StoredEvent;
+import dev.auditstream.events.Actor;
+import dev.auditstream.events.OwnEvents;
+import dev.auditstream.events.OwnEvents.Target;
 
 /**
  * POST /log_streams/{id}/dead_letters/redrive: dead-lettered events (all of a stream's, or those named) sent again
@@ -35,8 +39,10 @@ public final class DeadLetters {
 
     private final DataSource dataSource;
     private final int maxBatch;
+    private final OwnEvents ownEvents;
 
-    public DeadLetters(DataSource dataSource, int maxBatch) {
+    public DeadLetters(DataSource dataSource, int maxBatch, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
         this.maxBatch = maxBatch;
     }
@@ -44,9 +50,9 @@ public final class DeadLetters {
     /**
      * Route step: marks the stream's dead letters (of {@code {"ids": [...]}}, or all for an empty body or no ids) to
      * be sent again and asks for the stream's next claim; answers {@code {"redriving": n}}. The stream was found in
-     * the caller's organization.
+     * the caller's organization. Recorded as {@code log_stream.dead_letters_redriven} when any was marked.
      */
-    public String redrive(String streamId, byte[] body) throws SQLException {
+    public String redrive(String streamId, byte[] body, Actor actor) throws SQLException {
         List<String> ids = ids(body);
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
@@ -54,8 +60,8 @@ public final class DeadLetters {
                          UPDATE log_stream_delivery SET outcome = 'redriving'
                          WHERE stream_id = ? AND outcome = 'dead_lettered'
                            AND (?::text[] IS NULL OR event_id = ANY (?))""");
-                 PreparedStatement ask = c.prepareStatement(
-                         "UPDATE log_stream SET redrive_requested = true WHERE id = ?")) {
+                 PreparedStatement ask = c.prepareStatement("UPDATE log_stream SET redrive_requested = true "
+                         + "WHERE id = ? RETURNING organization_id, name, type")) {
                 Array named = ids == null ? null : c.createArrayOf("text", ids.toArray());
                 mark.setString(1, streamId);
                 mark.setArray(2, named);
@@ -64,7 +70,13 @@ public final class DeadLetters {
                 // raised after the marks, in their transaction: see finished() for why none can be missed
                 if (marked > 0) {
                     ask.setString(1, streamId);
-                    ask.executeUpdate();
+                    try (ResultSet stream = ask.executeQuery()) {
+                        if (stream.next()) {
+                            ownEvents.record(c, stream.getString(1), "log_stream.dead_letters_redriven", actor,
+                                    Target.logStream(streamId, stream.getString(2)),
+                                    Map.of("stream_type", stream.getString(3), "dead_letters", String.valueOf(marked)));
+                        }
+                    }
                 }
                 c.commit();
                 return Json.write(Json.MAPPER.createObjectNode().put("redriving", marked));

@@ -5,7 +5,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -18,6 +20,9 @@ import dev.auditstream.api.Timestamps;
 import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.StoredEvent;
+import dev.auditstream.events.Actor;
+import dev.auditstream.events.OwnEvents;
+import dev.auditstream.events.OwnEvents.Target;
 
 /**
  * POST /log_streams/{id}/test: one synthetic event sent now through the stream's destination, and what it answered.
@@ -29,8 +34,10 @@ public final class TestSends {
 
     private final DataSource dataSource;
     private final StreamStates states;
+    private final OwnEvents ownEvents;
 
-    public TestSends(DataSource dataSource, StreamStates states) {
+    public TestSends(DataSource dataSource, StreamStates states, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
         this.states = states;
     }
@@ -50,8 +57,11 @@ public final class TestSends {
                 NOWHERE, false);
     }
 
-    /** Route step: records the attempt and answers {@code {"success", "state", "http_status"?, "error"?}}. */
-    public String answer(Exchange exchange) throws SQLException {
+    /**
+     * Route step: records the attempt and the test ({@code log_stream.tested}), answers
+     * {@code {"success", "state", "http_status"?, "error"?}}.
+     */
+    public String answer(Exchange exchange, Actor actor) throws SQLException {
         DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
         Failure failure = exchange.getVariable("failure", Failure.class);
         long millis = exchange.getClock().elapsed();
@@ -64,6 +74,7 @@ public final class TestSends {
                         failure.message(), millis, null);
             }
         }
+        recordTest(target, actor, failure == null, status);
         ObjectNode answer = Json.MAPPER.createObjectNode();
         answer.put("success", failure == null);
         answer.put("state", currentState(target.streamId()));
@@ -105,6 +116,25 @@ public final class TestSends {
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setHeader("X-Request-ID", exchange.getVariable("requestId", String.class));
         return Json.write(answer);
+    }
+
+    /** The test in the organization's log: whether it worked, not what the destination said (it may echo a secret). */
+    private void recordTest(DeliveryTarget target, Actor actor, boolean success, Integer status) throws SQLException {
+        Map<String, String> metadata = new HashMap<>(
+                Map.of("stream_type", target.type(), "success", String.valueOf(success)));
+        if (status != null) {
+            metadata.put("http_status", String.valueOf(status));
+        }
+        try (Connection c = dataSource.getConnection();
+             var ps = c.prepareStatement("SELECT name FROM log_stream WHERE id = ?")) {
+            ps.setString(1, target.streamId());
+            String name;
+            try (var rs = ps.executeQuery()) {
+                name = rs.next() ? rs.getString(1) : null;
+            }
+            ownEvents.record(c, target.organizationId(), "log_stream.tested", actor,
+                    Target.logStream(target.streamId(), name), metadata);
+        }
     }
 
     private String currentState(String streamId) throws SQLException {

@@ -52,6 +52,22 @@ public final class EventLog extends ServiceSupport {
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
     private static final int MAX_KEY_LENGTH = 255;
 
+    /** The audit_event columns an event fills; both writers bind {@link #VALUES} to them in this order. */
+    private static final String COLUMNS = "organization_id, id, action, occurred_at, accepted_at, actor_id, "
+            + "actor_name, target_ids, target_types, event";
+    /** An event's value for each of {@link #COLUMNS}, as text (the statements cast it to the column's type). */
+    private static final List<Function<IncomingEvent, String>> VALUES = List.of(
+            IncomingEvent::organizationId,
+            IncomingEvent::id,
+            IncomingEvent::action,
+            e -> Timestamps.iso(e.occurredAt()),
+            e -> Timestamps.iso(e.acceptedAt()),
+            IncomingEvent::actorId,
+            IncomingEvent::actorName,
+            e -> PgArrays.literal(e.targetIds()),
+            e -> PgArrays.literal(e.targetTypes()),
+            IncomingEvent::json);
+
     /**
      * One statement, so one round trip and one implicit transaction per batch: claim the batch's idempotency keys
      * (a key already used within 24 hours stays with its first request), then insert the events that have no key or
@@ -67,13 +83,15 @@ public final class EventLog extends ServiceSupport {
                     WHERE idempotency_key.created_at < now() - interval '24 hours'
                 RETURNING key),
             stored AS (
-                INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id, actor_name,
-                                         target_ids, target_types, event)
+                INSERT INTO audit_event (%s)
                 SELECT o, i, a, oc::timestamptz, ac::timestamptz, ai, an, ti::text[], tt::text[], e
                 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
                             ?::text[], ?::text[], ?::text[], ?::text[]) AS t(o, i, a, oc, ac, ai, an, ti, tt, e, k)
                 WHERE k IS NULL OR k IN (SELECT key FROM claimed))
-            SELECT key FROM claimed""";
+            SELECT key FROM claimed""".formatted(COLUMNS);
+
+    private static final String INSERT_ONE = "INSERT INTO audit_event (" + COLUMNS + ") "
+            + "VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, ?, ?, ?::text[], ?::text[], ?)";
 
     private static final String FIND_KEYS = "SELECT key, encode(request_hash, 'hex') FROM idempotency_key WHERE key = ANY(?)";
 
@@ -289,17 +307,11 @@ public final class EventLog extends ServiceSupport {
             ps.setArray(1, texts(connection, rows, Pending::key));
             ps.setArray(2, texts(connection, rows, Pending::requestHash));
             ps.setArray(3, texts(connection, rows, p -> p.event().id()));
-            ps.setArray(4, texts(connection, rows, p -> p.event().organizationId()));
-            ps.setArray(5, texts(connection, rows, p -> p.event().id()));
-            ps.setArray(6, texts(connection, rows, p -> p.event().action()));
-            ps.setArray(7, texts(connection, rows, p -> Timestamps.iso(p.event().occurredAt())));
-            ps.setArray(8, texts(connection, rows, p -> Timestamps.iso(p.event().acceptedAt())));
-            ps.setArray(9, texts(connection, rows, p -> p.event().actorId()));
-            ps.setArray(10, texts(connection, rows, p -> p.event().actorName()));
-            ps.setArray(11, texts(connection, rows, p -> PgArrays.literal(p.event().targetIds())));
-            ps.setArray(12, texts(connection, rows, p -> PgArrays.literal(p.event().targetTypes())));
-            ps.setArray(13, texts(connection, rows, p -> p.event().json()));
-            ps.setArray(14, texts(connection, rows, Pending::key));
+            for (int column = 0; column < VALUES.size(); column++) {
+                Function<IncomingEvent, String> value = VALUES.get(column);
+                ps.setArray(4 + column, texts(connection, rows, p -> value.apply(p.event())));
+            }
+            ps.setArray(4 + VALUES.size(), texts(connection, rows, Pending::key));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     claimed.add(rs.getString(1));
@@ -307,6 +319,19 @@ public final class EventLog extends ServiceSupport {
             }
         }
         return claimed;
+    }
+
+    /**
+     * Inserts one event on the caller's connection, so it commits or rolls back with whatever else that transaction
+     * does (the service's own events, with the change they record). No idempotency key, no group commit.
+     */
+    static void insert(Connection connection, IncomingEvent event) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(INSERT_ONE)) {
+            for (int column = 0; column < VALUES.size(); column++) {
+                ps.setString(1 + column, VALUES.get(column).apply(event));
+            }
+            ps.executeUpdate();
+        }
     }
 
     /** A request whose key was used before: same body → the first answer again; another body → 400. */

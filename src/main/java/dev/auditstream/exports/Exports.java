@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import javax.sql.DataSource;
@@ -26,6 +27,9 @@ import dev.auditstream.api.Json;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
 import dev.auditstream.crypto.SignedLinks;
+import dev.auditstream.events.Actor;
+import dev.auditstream.events.OwnEvents;
+import dev.auditstream.events.OwnEvents.Target;
 import dev.auditstream.organizations.Organizations;
 
 /**
@@ -45,9 +49,11 @@ public final class Exports {
     private final SignedLinks downloadLinks;
     private final String publicUrl;
     private final Duration linkLifetime;
+    private final OwnEvents ownEvents;
 
     public Exports(DataSource dataSource, Organizations organizations, SignedLinks downloadLinks, String publicUrl,
-                   Duration linkLifetime) {
+                   Duration linkLifetime, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
         this.organizations = organizations;
         this.downloadLinks = downloadLinks;
@@ -55,8 +61,8 @@ public final class Exports {
         this.linkLifetime = linkLifetime;
     }
 
-    /** Route step for POST /audit_logs/exports. */
-    public String create(byte[] body) throws SQLException {
+    /** Route step for POST /audit_logs/exports, recorded as {@code audit_logs.export_created} with it. */
+    public String create(byte[] body, Actor actor) throws SQLException {
         ObjectNode request = Json.object(body);
         Validation errors = new Validation();
         errors.unknownFields(request, FIELDS, "");
@@ -83,12 +89,20 @@ public final class Exports {
         organizations.requireExisting(organizationId);
 
         String id = "audit_log_export_" + UlidCreator.getMonotonicUlid();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO audit_log_export (id, organization_id, filters, state) VALUES (?, ?, ?::jsonb, 'pending')")) {
-            ps.setString(1, id);
-            ps.setString(2, organizationId);
-            ps.setString(3, Json.write(filters));
-            ps.executeUpdate();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO audit_log_export (id, organization_id, filters, state)
+                    VALUES (?, ?, ?::jsonb, 'pending')""")) {
+                ps.setString(1, id);
+                ps.setString(2, organizationId);
+                ps.setString(3, Json.write(filters));
+                ps.executeUpdate();
+            }
+            ownEvents.record(c, organizationId, "audit_logs.export_created", actor, Target.export(id),
+                    Map.of("range_start", filters.get("range_start").asText(),
+                            "range_end", filters.get("range_end").asText()));
+            c.commit();
         }
         return get(id, organizationId);
     }

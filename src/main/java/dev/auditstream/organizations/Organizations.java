@@ -25,8 +25,14 @@ import dev.auditstream.api.FieldError;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
+import dev.auditstream.events.Actor;
+import dev.auditstream.events.OwnEvents;
+import dev.auditstream.events.OwnEvents.Target;
 
-/** Organization requests: validation of what is created, and the existence check ingestion makes per event. */
+/**
+ * Organization requests: validation of what is created, retention changes, and the existence check ingestion makes
+ * per event.
+ */
 public final class Organizations {
 
     private static final Set<String> CREATE_FIELDS =
@@ -37,8 +43,10 @@ public final class Organizations {
     private final DataSource dataSource;
     // Organizations are never deleted, so a positive answer can be kept for the life of the process.
     private final Set<String> known = ConcurrentHashMap.newKeySet();
+    private final OwnEvents ownEvents;
 
-    public Organizations(DataSource dataSource) {
+    public Organizations(DataSource dataSource, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.dataSource = dataSource;
     }
 
@@ -63,8 +71,50 @@ public final class Organizations {
         return row;
     }
 
-    /** Route step: the {@code retention_period_in_days} of a retention update, which must be 30 or 365. */
-    public int retentionPeriod(byte[] body) {
+    /**
+     * Route step for PUT /organizations/{id}/audit_logs_retention: 30 or 365 days. A request naming organization_id
+     * reaches only that organization. A new period is recorded as {@code audit_logs.retention_changed} with it.
+     */
+    public String setRetention(String id, String organizationId, byte[] body, Actor actor) throws SQLException {
+        int days = retentionPeriod(body);
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            int previousDays;
+            String name;
+            String answer;
+            // the row locked as it is read, so the period it had is the one this change replaces
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE organization o SET retention_period_in_days = ?, updated_at = now()
+                    FROM (SELECT id, retention_period_in_days FROM organization
+                          WHERE id = ? AND (?::text IS NULL OR id = ?) FOR UPDATE) previous
+                    WHERE o.id = previous.id
+                    RETURNING previous.retention_period_in_days, o.name,
+                        json_build_object('retention_period_in_days', o.retention_period_in_days)::text""")) {
+                ps.setInt(1, days);
+                ps.setString(2, id);
+                ps.setString(3, organizationId);
+                ps.setString(4, organizationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw ApiException.notFound("Organization", id);
+                    }
+                    previousDays = rs.getInt(1);
+                    name = rs.getString(2);
+                    answer = rs.getString(3);
+                }
+            }
+            if (previousDays != days) {
+                ownEvents.record(c, id, "audit_logs.retention_changed", actor, Target.organization(id, name),
+                        Map.of("retention_days_from", String.valueOf(previousDays),
+                                "retention_days_to", String.valueOf(days)));
+            }
+            c.commit();
+            return answer;
+        }
+    }
+
+    /** The {@code retention_period_in_days} of a retention update, which must be 30 or 365. */
+    private static int retentionPeriod(byte[] body) {
         JsonNode days = Validation.present(Json.object(body).get("retention_period_in_days"));
         if (days == null || !days.isIntegralNumber() || (days.intValue() != 30 && days.intValue() != 365)) {
             throw ApiException.invalid(List.of(FieldError.of("retention_period_in_days", "invalid",

@@ -28,6 +28,7 @@ import dev.auditstream.api.Json;
 import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
 import dev.auditstream.crypto.SignedLinks;
+import dev.auditstream.events.Actor;
 import dev.auditstream.organizations.Organizations;
 
 /**
@@ -114,14 +115,16 @@ public final class Portal {
 
     /**
      * Route step in front of every portal API call: the session's organization becomes the request's
-     * {@code organization_id}, whatever the request said, so no call can reach another organization.
+     * {@code organization_id}, whatever the request said, so no call can reach another organization. The session
+     * is the request's {@link Actor}.
      */
     public void authorize(Exchange exchange) {
         Message message = exchange.getMessage();
         if (message.getHeader(CSRF_HEADER) == null) {
             throw new ApiException(403, "forbidden", "Portal calls come from the portal page.", List.of());
         }
-        JsonNode session = verify(cookie(message.getHeader("Cookie", String.class)), SESSION);
+        String token = cookie(message.getHeader("Cookie", String.class));
+        JsonNode session = verify(token, SESSION);
         if (session == null) {
             throw new ApiException(401, "session_expired",
                     "Your session has expired. Ask for a new setup link.", List.of());
@@ -129,6 +132,7 @@ public final class Portal {
         message.setHeader("organization_id", session.get("o").asText());
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.setVariable("portalSession", session);
+        exchange.setVariable(Actor.VARIABLE, Actor.portalSession(token, exchange));
     }
 
     /** Route step for POST /portal/api/streams: the stream is created in the session's organization. */

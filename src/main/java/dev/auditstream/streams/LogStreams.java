@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 import javax.sql.DataSource;
 
@@ -26,16 +28,21 @@ import com.github.f4b6a3.ulid.UlidCreator;
 
 import dev.auditstream.api.ApiException;
 import dev.auditstream.api.Json;
+import dev.auditstream.api.Timestamps;
 import dev.auditstream.api.Validation;
 import dev.auditstream.destinations.ConfigChecks;
 import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Destination;
 import dev.auditstream.destinations.Destinations;
+import dev.auditstream.events.Actor;
+import dev.auditstream.events.OwnEvents;
+import dev.auditstream.events.OwnEvents.Target;
 import dev.auditstream.organizations.Organizations;
 
 /**
  * Stream management: create, change (config, filters, pause and resume), delete and replay, always within the
- * organization the request names. Secrets are validated in clear, then stored encrypted and shown masked.
+ * organization the request names. Secrets are validated in clear, then stored encrypted and shown masked. Each change
+ * is also an event in the organization's own log ({@link OwnEvents}), written in the change's transaction.
  */
 public final class LogStreams {
 
@@ -51,10 +58,12 @@ public final class LogStreams {
     private final StreamStates states;
     private final int maxStreamsPerOrganization;
     private final Duration signingSecretOverlap;
+    private final OwnEvents ownEvents;
 
     public LogStreams(DataSource dataSource, Destinations destinations, StreamSecrets secrets,
                       Organizations organizations, StreamStates states, int maxStreamsPerOrganization,
-                      Duration signingSecretOverlap) {
+                      Duration signingSecretOverlap, OwnEvents ownEvents) {
+        this.ownEvents = ownEvents;
         this.states = states;
         this.maxStreamsPerOrganization = maxStreamsPerOrganization;
         this.signingSecretOverlap = signingSecretOverlap;
@@ -65,7 +74,7 @@ public final class LogStreams {
     }
 
     /** Route step for POST /log_streams: the created stream, with a GenericHttps signing secret shown this once. */
-    public String create(byte[] body) throws SQLException {
+    public String create(byte[] body, Actor actor) throws SQLException {
         Draft draft = draft(body);
         String organizationId = draft.organizationId();
         String type = draft.type();
@@ -81,6 +90,8 @@ public final class LogStreams {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             requireRoomForStream(c, organizationId);
+            String storedName = name == null ? type : name;
+            String state = missing.isEmpty() ? "active" : "inactive";
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO log_stream (id, organization_id, type, name, state, state_reason, config, secrets,
                                             filters, cursor_xid)
@@ -88,14 +99,16 @@ public final class LogStreams {
                 ps.setString(1, id);
                 ps.setString(2, organizationId);
                 ps.setString(3, type);
-                ps.setString(4, name == null ? type : name);
-                ps.setString(5, missing.isEmpty() ? "active" : "inactive");
+                ps.setString(4, storedName);
+                ps.setString(5, state);
                 ps.setString(6, missing.isEmpty() ? null : StreamStates.INCOMPLETE + String.join(", ", missing) + ".");
                 ps.setString(7, Json.write(config));
                 ps.setBytes(8, sealed);
                 ps.setString(9, Json.write(filters));
                 ps.executeUpdate();
             }
+            ownEvents.record(c, organizationId, "log_stream.created", actor, Target.logStream(id, storedName),
+                    Map.of("stream_type", type, "state", state));
             c.commit();
         }
         ObjectNode created = Json.object(json(id, organizationId).getBytes(StandardCharsets.UTF_8));
@@ -171,8 +184,12 @@ public final class LogStreams {
         }
     }
 
-    /** Route step for PATCH /log_streams/{id}. */
-    public String update(String id, String organizationId, byte[] body) throws SQLException {
+    /**
+     * Route step for PATCH /log_streams/{id}. Recorded as {@code log_stream.updated} naming the fields that changed,
+     * and a pause or resume as {@code log_stream.paused} / {@code log_stream.resumed}: a PATCH doing both records
+     * both. A PATCH that changes nothing records nothing.
+     */
+    public String update(String id, String organizationId, byte[] body, Actor actor) throws SQLException {
         ObjectNode request = Json.object(body);
         Validation errors = new Validation();
         errors.unknownFields(request, PATCH_FIELDS, "");
@@ -191,7 +208,7 @@ public final class LogStreams {
         // the config is checked (which resolves its host) with no transaction open and no row locked, then written
         // if nobody changed the stream meanwhile: a slow resolver holds up neither this stream nor the watermark
         for (int attempt = 1; ; attempt++) {
-            String updated = tryUpdate(id, organizationId, name, requestedState, configPatch, filters);
+            String updated = tryUpdate(id, organizationId, name, requestedState, configPatch, filters, actor);
             if (updated != null) {
                 return updated;
             }
@@ -204,7 +221,7 @@ public final class LogStreams {
 
     /** One attempt of {@link #update}: the stream's JSON, or null when the stream changed since it was read. */
     private String tryUpdate(String id, String organizationId, String name, String requestedState,
-                             JsonNode configPatch, ObjectNode filters) throws SQLException {
+                             JsonNode configPatch, ObjectNode filters, Actor actor) throws SQLException {
         Map<String, Object> row;
         try (Connection c = dataSource.getConnection()) {
             row = row(c, id, organizationId, false);
@@ -213,6 +230,7 @@ public final class LogStreams {
         String organization = (String) row.get("organization_id");
         Destination destination = destinations.get((String) row.get("type"));
         ObjectNode config = revealedConfig(row, id);
+        ObjectNode storedConfig = config.deepCopy();
         if (configPatch != null) {
             readOnly(configPatch, destination, errors);
             String url = config.path(destination.urlMember()).asText(null);
@@ -222,11 +240,15 @@ public final class LogStreams {
         List<String> missing = destination.check(config,
                 new ConfigChecks(errors, destinations.guard(), destination.secretPointers()));
         errors.throwIfAny();
+        // compared while both hold their secrets in clear (extract masks them); only names are kept
+        List<String> changedConfig = new ArrayList<>();
+        changedMembers("config", storedConfig, config, changedConfig);
         byte[] sealed = secrets.extract(config, destination.secretPointers(), id, organization);
 
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            if (!sameStream(row, row(c, id, organizationId, true))) {
+            Map<String, Object> locked = row(c, id, organizationId, true);
+            if (!sameStream(row, locked)) {
                 c.rollback();
                 return null;
             }
@@ -266,9 +288,67 @@ public final class LogStreams {
                 states.transition(c, id, organization, from, to,
                         reason == null ? "Resumed." : reason);
             }
+            recordUpdate(c, locked, id, actor, name, requestedState, changedConfig, filters, change);
             c.commit();
         }
         return json(id, organization);
+    }
+
+    /**
+     * The events of one PATCH: the fields it changed (by name, secrets included: never a value), and a pause or
+     * resume on its own; a state the config alone changed (completed, or made incomplete) goes with the fields.
+     */
+    private void recordUpdate(Connection c, Map<String, Object> row, String id, Actor actor, String name,
+                              String requestedState, List<String> changedConfig, ObjectNode filters,
+                              StreamStates.Change change) throws SQLException {
+        String organization = (String) row.get("organization_id");
+        String type = (String) row.get("type");
+        String from = (String) row.get("state");
+        String storedName = name == null ? (String) row.get("name") : name;
+        Target target = Target.logStream(id, storedName);
+
+        List<String> changed = new ArrayList<>();
+        if (name != null && !name.equals(row.get("name"))) {
+            changed.add("name");
+        }
+        changed.addAll(changedConfig);
+        String storedFilters = (String) row.get("filters");
+        if (filters != null && !filters.equals(Json.object(storedFilters.getBytes(StandardCharsets.UTF_8)))) {
+            changed.add("filters");
+        }
+        boolean paused = StreamStates.PAUSED.equals(change.reason())
+                && !StreamStates.PAUSED.equals(row.get("state_reason"));
+        boolean resumed = "active".equals(requestedState) && from.equals("inactive") && change.to().equals("active");
+        boolean stateByConfig = !from.equals(change.to()) && !paused && !resumed;
+        if (!changed.isEmpty() || stateByConfig) {
+            Map<String, String> metadata = new HashMap<>(Map.of("stream_type", type));
+            if (!changed.isEmpty()) {
+                metadata.put("changed", String.join(",", changed));
+            }
+            if (stateByConfig) {
+                metadata.put("state_from", from);
+                metadata.put("state_to", change.to());
+            }
+            ownEvents.record(c, organization, "log_stream.updated", actor, target, metadata);
+        }
+        if (paused || resumed) {
+            ownEvents.record(c, organization, paused ? "log_stream.paused" : "log_stream.resumed", actor, target,
+                    Map.of("stream_type", type, "state_from", from, "state_to", change.to()));
+        }
+    }
+
+    /** Adds the path of each member that differs between the two objects (nested members as {@code a.b}). */
+    private static void changedMembers(String path, JsonNode before, JsonNode after, List<String> changed) {
+        if (before.isObject() && after.isObject()) {
+            Set<String> names = new TreeSet<>();
+            before.fieldNames().forEachRemaining(names::add);
+            after.fieldNames().forEachRemaining(names::add);
+            for (String member : names) {
+                changedMembers(path + "." + member, before.path(member), after.path(member), changed);
+            }
+        } else if (!before.equals(after)) {
+            changed.add(path);
+        }
     }
 
     /** The same config, secrets and state as when the change was checked. */
@@ -284,7 +364,7 @@ public final class LogStreams {
      * Route step for POST /log_streams/{id}/signing_secret/rotate: a new signing secret, shown this once; the old
      * one signs too for the overlap.
      */
-    public String rotateSigningSecret(String id, String organizationId) throws SQLException {
+    public String rotateSigningSecret(String id, String organizationId, Actor actor) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             Map<String, Object> row = row(c, id, organizationId, true);
@@ -305,26 +385,37 @@ public final class LogStreams {
                 ps.setString(3, id);
                 ps.executeUpdate();
             }
+            recordOn(c, row, id, "log_stream.signing_secret_rotated", actor, Map.of());
             c.commit();
             return Json.write(Json.MAPPER.createObjectNode().put("signingSecret", fresh));
         }
     }
 
     /** Route step for DELETE /log_streams/{id}. */
-    public void delete(String id, String organizationId) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "DELETE FROM log_stream WHERE " + IN_SCOPE)) {
-            bindScope(ps, id, organizationId);
-            if (ps.executeUpdate() == 0) {
-                throw ApiException.notFound("Log stream", id);
+    public void delete(String id, String organizationId, Actor actor) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM log_stream WHERE " + IN_SCOPE + " RETURNING organization_id, name, type")) {
+                bindScope(ps, id, organizationId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw ApiException.notFound("Log stream", id);
+                    }
+                    ownEvents.record(c, rs.getString(1), "log_stream.deleted", actor,
+                            Target.logStream(id, rs.getString(2)), Map.of("stream_type", rs.getString(3)));
+                }
             }
+            c.commit();
         }
         destinations.forget(id);
     }
 
-    /** Route step for POST /log_streams/{id}/replay: delivers again everything accepted since {@code from}. */
-    public void replay(String id, String organizationId, byte[] body) throws SQLException {
+    /**
+     * Route step for POST /log_streams/{id}/replay: delivers again everything accepted since {@code from}. With
+     * nothing accepted since then nothing changes, and nothing is recorded.
+     */
+    public void replay(String id, String organizationId, byte[] body, Actor actor) throws SQLException {
         Validation errors = new Validation();
         OffsetDateTime since = errors.dateTime(errors.requiredString(Json.object(body), "from", "from"), "from");
         errors.throwIfAny();
@@ -346,6 +437,7 @@ public final class LogStreams {
                     seq = rs.getLong(2);
                 }
             }
+            c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("""
                     UPDATE log_stream SET cursor_xid = ?::xid8, cursor_seq = ? - 1, next_attempt_at = now(),
                         lease_owner = NULL, lease_until = NULL, lease_token = NULL
@@ -355,7 +447,18 @@ public final class LogStreams {
                 ps.setString(3, id);
                 ps.executeUpdate();
             }
+            recordOn(c, row, id, "log_stream.replayed", actor, Map.of("from", Timestamps.iso(since.toInstant())));
+            c.commit();
         }
+    }
+
+    /** An own event about the stream of this row, with its type in the metadata. */
+    private void recordOn(Connection c, Map<String, Object> row, String id, String action, Actor actor,
+                          Map<String, String> metadata) throws SQLException {
+        Map<String, String> withType = new HashMap<>(metadata);
+        withType.put("stream_type", (String) row.get("type"));
+        ownEvents.record(c, (String) row.get("organization_id"), action, actor,
+                Target.logStream(id, (String) row.get("name")), withType);
     }
 
     /**
@@ -406,7 +509,8 @@ public final class LogStreams {
     private static Map<String, Object> row(Connection c, String id, String organizationId, boolean lock)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT organization_id, type, state, state_reason, config::text, secrets FROM log_stream WHERE "
+                "SELECT organization_id, type, state, state_reason, config::text, secrets, name, filters::text "
+                        + "FROM log_stream WHERE "
                         + IN_SCOPE + (lock ? " FOR UPDATE" : ""))) {
             bindScope(ps, id, organizationId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -420,6 +524,8 @@ public final class LogStreams {
                 row.put("state_reason", rs.getString(4));
                 row.put("config", rs.getString(5));
                 row.put("secrets", rs.getBytes(6));
+                row.put("name", rs.getString(7));
+                row.put("filters", rs.getString(8));
                 return row;
             }
         }

@@ -90,6 +90,7 @@ class HostileCallerTest {
         datadog = DatadogIntake.start("dd-hostile-0000000000");
         canary = ConnectionTrap.open();
         service = RunningService.start(RunningService.newDataDir("hostile"), Map.of(
+                "auditstream.audit-trail.enabled", "true",
                 "auditstream.allow-private-destinations", "true",
                 "auditstream.datadog.intake-url", datadog.baseUrl(),
                 "auditstream.portal.link-lifetime", "PT30M",
@@ -231,9 +232,11 @@ class HostileCallerTest {
         }
         JsonNode listed = TestJson.read(portalB.send("GET", "/portal/api/streams?organization_id=" + orgA, null).body());
         assertThat(listed.get("data")).extracting(stream -> stream.get("organization_id").asText()).containsOnly(orgB);
+        // B's list: the events sent for B, and B's own trail (its stream created and paused, its export), nothing of A
         JsonNode events = TestJson.read(service.get("/audit_logs/events" + asB + "&limit=100").body());
-        assertThat(events.get("data")).isNotEmpty().extracting(event -> event.at("/actor/name").asText())
-                .containsOnly(orgB);
+        assertThat(events.get("data")).isNotEmpty().filteredOn(event -> event.at("/actor/type").asText().equals("user"))
+                .extracting(event -> event.at("/actor/name").asText()).containsOnly(orgB);
+        assertThat(events.toString()).doesNotContain(orgA).doesNotContain(streamA).doesNotContain(exportA);
         String signedForB = downloadB.substring(downloadB.indexOf('?'));
         HttpResponse<String> download = RunningService.sendRaw(HttpRequest.newBuilder(
                 service.uri("/exports/" + exportA + "/audit_logs_export.csv" + signedForB)).build());

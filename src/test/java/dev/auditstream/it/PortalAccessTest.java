@@ -27,7 +27,7 @@ class PortalAccessTest {
     @BeforeAll
     static void start() throws Exception {
         service = RunningService.start(RunningService.newDataDir("portal-access"),
-                Map.of("auditstream.portal.link-lifetime", "PT2S"));
+                Map.of("auditstream.audit-trail.enabled", "true", "auditstream.portal.link-lifetime", "PT2S"));
         workos = WorkOS.builder().apiKey(RunningService.API_KEY).apiBaseUrl(service.baseUrl()).build();
     }
 
@@ -77,7 +77,8 @@ class PortalAccessTest {
                     call[0].equals("PATCH") ? "{\"state\":\"inactive\"}" : call[0].equals("POST") ? "{}" : null);
             assertThat(refused.statusCode()).as(call[0] + call[1]).isEqualTo(404);
         }
-        assertThat(new StreamApi(service).get(othersStream).get("state").asText()).isEqualTo("active");
+        // not paused by the refused PATCH (delivering its own log_stream.created may have moved it out of active)
+        assertThat(new StreamApi(service).get(othersStream).get("state").asText()).isNotEqualTo("inactive");
     }
 
     @Test

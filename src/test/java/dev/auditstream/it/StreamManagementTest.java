@@ -37,7 +37,7 @@ class StreamManagementTest {
     static void start() throws Exception {
         // private destinations are NOT allowed here: that rule is under test
         service = RunningService.start(RunningService.newDataDir("stream-management"),
-                Map.of("auditstream.delivery.poll-interval", "100"));
+                Map.of("auditstream.audit-trail.enabled", "true", "auditstream.delivery.poll-interval", "100"));
         streams = new StreamApi(service);
     }
 
@@ -127,7 +127,9 @@ class StreamManagementTest {
     void aStreamIsOnlyReachedThroughItsOwnOrganization() throws Exception {
         String owner = service.createOrganization("Owner");
         String other = service.createOrganization("Other");
-        String id = streams.create(owner, "Datadog", "{\"apiKey\":\"dd-key-owner-000000\"}").get("id").asText();
+        // a stream with nothing to deliver (not even its own log_stream.created), so only these calls could change it
+        String id = streams.create("{\"organization_id\":\"" + owner + "\",\"type\":\"Datadog\",\"config\":"
+                + "{\"apiKey\":\"dd-key-owner-000000\"},\"filters\":{\"actions\":[\"user.*\"]}}").get("id").asText();
         String before = streams.get(id).toString();
 
         String wrong = "?organization_id=" + other;
@@ -188,25 +190,27 @@ class StreamManagementTest {
     void replayDeliversAgainFromATime() throws Exception {
         try (SplunkHec splunk = SplunkHec.start("tok-replay")) {
             RunningService privateAllowed = RunningService.start(RunningService.newDataDir("replay"),
-                    Map.of("auditstream.allow-private-destinations", "true", "auditstream.delivery.poll-interval", "100"));
+                    Map.of("auditstream.audit-trail.enabled", "true",
+                            "auditstream.allow-private-destinations", "true", "auditstream.delivery.poll-interval", "100"));
             try (privateAllowed) {
                 StreamApi api = new StreamApi(privateAllowed);
                 String org = privateAllowed.createOrganization("Replay Org");
                 String id = api.create(org, "Splunk", "{\"url\":\"" + splunk.baseUrl() + "\",\"token\":\"tok-replay\"}")
                         .get("id").asText();
                 api.send(org, "early", 3);
-                splunk.awaitEvents(3, Duration.ofSeconds(20));
+                // the stream's first event is its own creation, its last the replay (the organization's own trail)
+                splunk.awaitEvents(4, Duration.ofSeconds(20));
                 Thread.sleep(50);
                 Instant middle = Instant.now();
                 Thread.sleep(50);
                 api.send(org, "late", 2);
-                splunk.awaitEvents(5, Duration.ofSeconds(20));
+                splunk.awaitEvents(6, Duration.ofSeconds(20));
 
                 assertThat(privateAllowed.post("/log_streams/" + id + "/replay", "{\"from\":\"" + middle + "\"}")
                         .statusCode()).isEqualTo(202);
-                List<JsonNode> events = splunk.awaitEvents(7, Duration.ofSeconds(20));
-                assertThat(StreamApi.actions(events)).containsExactly("early.0", "early.1", "early.2", "late.0",
-                        "late.1", "late.0", "late.1");
+                List<JsonNode> events = splunk.awaitEvents(9, Duration.ofSeconds(20));
+                assertThat(StreamApi.actions(events)).containsExactly("log_stream.created", "early.0", "early.1",
+                        "early.2", "late.0", "late.1", "late.0", "late.1", "log_stream.replayed");
                 assertThat(privateAllowed.post("/log_streams/" + id + "/replay", "{\"from\":\"yesterday\"}").statusCode())
                         .isEqualTo(422);
             }

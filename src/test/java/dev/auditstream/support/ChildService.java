@@ -41,7 +41,9 @@ public final class ChildService implements AutoCloseable {
                 "AUDITSTREAM_HTTP_PORT", String.valueOf(port),
                 "AUDITSTREAM_MANAGEMENT_PORT", String.valueOf(managementPort),
                 "AUDITSTREAM_DATA_DIR", dataDir.toString(),
-                "AUDITSTREAM_API_KEYS", RunningService.API_KEY));
+                "AUDITSTREAM_API_KEYS", RunningService.API_KEY,
+                // as RunningService: the delivery tests count exactly the events they send
+                "AUDITSTREAM_AUDIT_TRAIL", "false"));
         env.putAll(environment);
         builder.environment().putAll(env);
         builder.redirectErrorStream(true).redirectOutput(new File(dataDir.toFile(), logName + ".log"));
