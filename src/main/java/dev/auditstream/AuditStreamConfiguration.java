@@ -208,7 +208,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         if (settings.flag("auditstream.delivery.wake-on-commit")) {
             // stopped before the database too
             context.addService(new CommitWakeups(database, context,
-                    settings.duration("auditstream.delivery.wake-reconnect-delay")), true, true);
+                    settings.duration("auditstream.delivery.wake-reconnect-delay"),
+                    settings.duration("auditstream.delivery.wake-min-interval")), true, true);
         }
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));

@@ -44,15 +44,17 @@ public final class CommitWakeups extends ServiceSupport {
     private final Database database;
     private final CamelContext context;
     private final Duration reconnectDelay;
+    private final Duration minInterval;
     private volatile boolean running;
     private volatile Connection connection;
     private ProducerTemplate producer;
     private Thread thread;
 
-    public CommitWakeups(Database database, CamelContext context, Duration reconnectDelay) {
+    public CommitWakeups(Database database, CamelContext context, Duration reconnectDelay, Duration minInterval) {
         this.database = database;
         this.context = context;
         this.reconnectDelay = reconnectDelay;
+        this.minInterval = minInterval;
     }
 
     @Override
@@ -89,10 +91,16 @@ public final class CommitWakeups extends ServiceSupport {
                     PGNotification[] received = notifications.getNotifications(WAIT_MILLIS);
                     if (received != null && received.length > 0) {
                         wake();
+                        // notifications meanwhile wait in the connection and make one wake-up after the interval
+                        Thread.sleep(minInterval.toMillis());
                     } else if (!listening.isValid(CHECK_SECONDS)) {
                         throw new SQLException("the connection no longer answers");
                     }
                 }
+            } catch (InterruptedException e) {
+                // stopping
+                Thread.currentThread().interrupt();
+                return;
             } catch (SQLException | RuntimeException e) {
                 // once per outage: the claim timer delivers meanwhile
                 if (running && !failing) {
