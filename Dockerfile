@@ -24,4 +24,5 @@ USER 10001
 ENV AUDITSTREAM_DATA_DIR=/tmp/auditstream
 # API, and management (health probes, Prometheus metrics)
 EXPOSE 8080 9876
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/deployments/auditstream.jar"]
+COPY jvm.options jvm.options
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "@/deployments/jvm.options", "-jar", "/deployments/auditstream.jar"]
