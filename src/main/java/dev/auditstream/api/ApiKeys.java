@@ -63,36 +63,37 @@ public final class ApiKeys {
         return "sk_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 
-    /** The key an Authorization header presents ({@code Bearer <key>}), or null. */
-    public static String presented(String authorization) {
+    /** True when the Authorization header carries one of the keys. */
+    public boolean accepts(String authorization) {
+        return acceptedDigest(authorization) != null;
+    }
+
+    /**
+     * Route step: refuses the exchange unless it carries a valid key; returns that key's SHA-256 (what the request's
+     * actor is known by, so the key is hashed once per request).
+     */
+    public byte[] require(String authorization) {
+        byte[] digest = acceptedDigest(authorization);
+        if (digest == null) {
+            throw ApiException.unauthorized();
+        }
+        return digest;
+    }
+
+    /** The SHA-256 of the key an Authorization header presents ({@code Bearer <key>}) when it is one of the keys. */
+    private byte[] acceptedDigest(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return null;
         }
-        return authorization.substring(BEARER.length()).trim();
-    }
-
-    /** True when the Authorization header carries one of the keys. */
-    public boolean accepts(String authorization) {
-        String key = presented(authorization);
-        if (key == null) {
-            return false;
-        }
-        byte[] presentedDigest = sha256(key);
+        byte[] presented = sha256(authorization.substring(BEARER.length()).trim());
         boolean match = false;
         for (byte[] digest : digests) {
-            match |= MessageDigest.isEqual(digest, presentedDigest);
+            match |= MessageDigest.isEqual(digest, presented);
         }
-        return match;
+        return match ? presented : null;
     }
 
-    /** Route step: refuses the exchange unless it carries a valid key. */
-    public void require(String authorization) {
-        if (!accepts(authorization)) {
-            throw ApiException.unauthorized();
-        }
-    }
-
-    private static byte[] sha256(String key) {
+    public static byte[] sha256(String key) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {

@@ -33,9 +33,8 @@ public final class RequestGuard {
      */
     public void check(Exchange exchange) {
         admit(exchange, () -> {
-            String authorization = exchange.getMessage().getHeader("Authorization", String.class);
-            apiKeys.require(authorization);
-            exchange.setVariable(Actor.VARIABLE, Actor.apiKey(ApiKeys.presented(authorization), exchange));
+            byte[] key = apiKeys.require(exchange.getMessage().getHeader("Authorization", String.class));
+            exchange.setVariable(Actor.VARIABLE, Actor.apiKey(key, exchange));
             requireJsonBody(exchange, false);
             // the answer is JSON too
             exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");

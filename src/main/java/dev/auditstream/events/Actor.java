@@ -1,12 +1,10 @@
 package dev.auditstream.events;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 import org.apache.camel.Exchange;
 
+import dev.auditstream.api.ApiKeys;
 import dev.auditstream.api.InboundRequest;
 import dev.auditstream.api.Validation;
 
@@ -23,26 +21,25 @@ public record Actor(String type, String id, String name, String location, String
     public static final String VARIABLE = "actor";
     private static final String UNKNOWN = "unknown";
 
-    /** A caller with an API key, known by a fingerprint of the key: the key itself is never recorded. */
-    public static Actor apiKey(String key, Exchange exchange) {
-        return new Actor("api_key", "key_" + fingerprint(key), null, origin(exchange, InboundRequest.CLIENT_ADDRESS),
-                origin(exchange, InboundRequest.USER_AGENT));
+    /**
+     * A caller with an API key, known by a fingerprint of the key's SHA-256 (as the key check computed it): the key
+     * itself is never recorded.
+     */
+    public static Actor apiKey(byte[] keyDigest, Exchange exchange) {
+        return new Actor("api_key", "key_" + fingerprint(keyDigest), null,
+                origin(exchange, InboundRequest.CLIENT_ADDRESS), origin(exchange, InboundRequest.USER_AGENT));
     }
 
     /** An Admin Portal session, known by a fingerprint of its token: the token itself would open the session. */
     public static Actor portalSession(String sessionToken, Exchange exchange) {
-        return new Actor("portal_session", "portal_session_" + fingerprint(sessionToken), "Admin Portal",
-                origin(exchange, InboundRequest.CLIENT_ADDRESS), origin(exchange, InboundRequest.USER_AGENT));
+        return new Actor("portal_session", "portal_session_" + fingerprint(ApiKeys.sha256(sessionToken)),
+                "Admin Portal", origin(exchange, InboundRequest.CLIENT_ADDRESS),
+                origin(exchange, InboundRequest.USER_AGENT));
     }
 
-    /** The first 12 hex digits of the secret's SHA-256: enough to tell keys apart, nothing to recover one from. */
-    private static String fingerprint(String secret) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 6);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** The first 12 hex digits of a secret's SHA-256: enough to tell keys apart, nothing to recover one from. */
+    private static String fingerprint(byte[] digest) {
+        return HexFormat.of().formatHex(digest, 0, 6);
     }
 
     /** A value of the request as an event may hold it: no control characters, within the event's string limit. */
@@ -51,7 +48,9 @@ public record Actor(String type, String id, String name, String location, String
         if (value == null || value.isBlank()) {
             return UNKNOWN;
         }
-        String printable = value.replaceAll("\\p{Cntrl}", "");
+        // checked before any copy: this runs for every API request
+        String printable = value.chars().anyMatch(Character::isISOControl)
+                ? value.replaceAll("\\p{Cntrl}", "") : value;
         return printable.length() > Validation.Limit.TEXT.characters
                 ? printable.substring(0, Validation.Limit.TEXT.characters) : printable;
     }
