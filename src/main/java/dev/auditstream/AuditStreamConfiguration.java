@@ -212,7 +212,12 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                     settings.duration("auditstream.delivery.wake-min-interval")), true, true);
         }
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
-        registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
+        // one read ahead per drain at most: as many readers as workers
+        registry.bind("eventBatches", new EventBatches(dataSource, maxBatch,
+                settings.flag("auditstream.delivery.read-ahead")
+                        ? context.getExecutorServiceManager().newFixedThreadPool(this, "read-ahead",
+                                settings.integer("auditstream.delivery.workers"))
+                        : null));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);

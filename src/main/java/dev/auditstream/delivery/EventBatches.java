@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -26,7 +29,8 @@ import dev.auditstream.destinations.StoredEvent;
 /**
  * Reads a stream's next events from the log. Only rows below the oldest running transaction's id are read, in
  * (xid, seq) order: an insert that commits late has a smaller xid than rows already visible, and this watermark
- * keeps the cursor from moving past it before it is visible.
+ * keeps the cursor from moving past it before it is visible. While a full batch is being sent, the batch after it is
+ * read on another thread ({@link ReadAhead}), so a drain's database reads and its destination's answers overlap.
  */
 public final class EventBatches {
 
@@ -42,11 +46,19 @@ public final class EventBatches {
 
     private final DataSource dataSource;
     private final int maxBatch;
+    /** Runs the reads ahead; null when reading ahead is off. */
+    private final ExecutorService readers;
     private final Map<String, Predicate<String>> filters = new ConcurrentHashMap<>();
 
-    public EventBatches(DataSource dataSource, int maxBatch) {
+    public EventBatches(DataSource dataSource, int maxBatch, ExecutorService readers) {
         this.dataSource = dataSource;
         this.maxBatch = maxBatch;
+        this.readers = readers;
+    }
+
+    /** Route step: a drain's read-ahead, empty. */
+    public ReadAhead readAhead() {
+        return new ReadAhead();
     }
 
     /** Route step: where the cursor goes once the destination accepted the first {@code sent} events of a batch. */
@@ -57,8 +69,28 @@ public final class EventBatches {
     /**
      * @param stream the stream row: organization_id, batch_limit, filters, suspect_event_id (the event after the
      *               cursor refused alone: it is read but left out, see {@link Batch#suspect()})
+     * @param ahead  the drain's read-ahead: its batch if it starts at the cursor; the next one is read into it
      */
-    public Batch next(Map<String, Object> stream, String cursorXid, long cursorSeq) throws SQLException {
+    public Batch next(Map<String, Object> stream, String cursorXid, long cursorSeq, ReadAhead ahead)
+            throws SQLException {
+        Batch batch = ahead.take(new Batch.Position(cursorXid, cursorSeq));
+        if (batch == null) {
+            batch = read(stream, cursorXid, cursorSeq);
+        }
+        if (readers != null && batch.full()) {
+            Batch.Position after = batch.scanned();
+            ahead.start(after, CompletableFuture.supplyAsync(() -> {
+                try {
+                    return read(stream, after.xid(), after.seq());
+                } catch (SQLException e) {
+                    throw new CompletionException(e);
+                }
+            }, readers));
+        }
+        return batch;
+    }
+
+    private Batch read(Map<String, Object> stream, String cursorXid, long cursorSeq) throws SQLException {
         Number batchLimit = (Number) stream.get("batch_limit");
         String suspectId = (String) stream.get("suspect_event_id");
         int limit = (batchLimit == null ? maxBatch : Math.min(maxBatch, batchLimit.intValue()))
