@@ -6,6 +6,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import dev.auditstream.support.RunningService;
@@ -34,7 +35,9 @@ class ObservabilityTest {
 
     @Test
     void readinessFollowsTheDatabaseAndIngestionAnswers503WithoutIt() throws Exception {
-        RunningService service = RunningService.start(RunningService.newDataDir("outage"));
+        // a short wait for a connection: the outage is noticed, and the service stopped, without long time-outs
+        RunningService service = RunningService.start(RunningService.newDataDir("outage"),
+                Map.of("auditstream.db.connection-timeout", "PT1S"));
         try {
             String org = service.createOrganization("Outage");
             assertThat(management(service, "/observe/health/ready").statusCode()).isEqualTo(200);
