@@ -147,7 +147,9 @@ class EgressProxyTest {
         assertThat(test.get("success").asBoolean()).isFalse();
         assertThat(test.get("error").asText())
                 .isEqualTo("The host rebind.test resolves to a loopback address, which destinations may not be.");
-        assertThat(streams.get(id).get("state").asText()).isEqualTo("invalid");
+        streams.send(org, "rebound", 1);
+        JsonNode invalid = streams.awaitStream(id, inState("invalid"), WAIT);
+        assertThat(invalid.get("state_reason").asText()).contains("rebind.test resolves to a loopback address");
         assertThat(proxy.targets().size() + proxy.refused().size()).isEqualTo(before);
     }
 
