@@ -12,6 +12,7 @@ const announcer = document.getElementById('announcer');
 const confirmDialog = document.getElementById('confirm-delete');
 
 let session = null;
+let egressAddresses = []; // where our traffic comes from, for the destination's allow-list (GET /egress)
 let justCreated = null; // the answer to the last create: its generated secrets are shown on the next view of it, once
 let flash = null; // a message for the next view, e.g. after a delete
 let renders = 0;
@@ -26,6 +27,11 @@ async function start() {
   } catch (error) {
     failed(error, start);
     return;
+  }
+  try {
+    ({ addresses: egressAddresses } = await api('GET', '/egress'));
+  } catch {
+    // the setup steps show no allow-list then; everything else works
   }
   showHeader(session);
   window.addEventListener('hashchange', () => route(true));
@@ -313,7 +319,13 @@ async function remove(stream) {
 
 function instructions(type) {
   const template = document.getElementById(`instructions-${type}`);
-  return template ? template.content.cloneNode(true) : '';
+  const steps = template ? template.content.cloneNode(true) : document.createDocumentFragment();
+  if (egressAddresses.length > 0) {
+    steps.append(h('p', { class: 'egress' },
+      'If your side only accepts connections from known addresses, allow these: our traffic comes from ',
+      ...egressAddresses.flatMap((address, i) => [i > 0 ? ', ' : '', h('code', {}, address)]), '.'));
+  }
+  return steps;
 }
 
 async function addView() {

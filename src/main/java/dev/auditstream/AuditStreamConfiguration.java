@@ -35,6 +35,7 @@ import dev.auditstream.destinations.GoogleCloudStorage;
 import dev.auditstream.destinations.MicrosoftSentinel;
 import dev.auditstream.destinations.S3;
 import dev.auditstream.destinations.Splunk;
+import dev.auditstream.destinations.StoreClientProxy;
 import dev.auditstream.events.EventChecks;
 import dev.auditstream.events.EventLog;
 import dev.auditstream.events.OwnEvents;
@@ -45,6 +46,8 @@ import dev.auditstream.exports.Exports;
 import dev.auditstream.observe.DatabaseHealthCheck;
 import dev.auditstream.organizations.Organizations;
 import dev.auditstream.outbound.AddressGuard;
+import dev.auditstream.outbound.EgressAddresses;
+import dev.auditstream.outbound.EgressProxy;
 import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
@@ -135,12 +138,19 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         HostResolver resolver = registry.lookupByNameAndType("hostResolver", HostResolver.class);
         AddressGuard guard = new AddressGuard(resolver != null ? resolver : HostResolver.system(),
                 settings.flag("auditstream.allow-private-destinations"));
+        EgressProxy egressProxy = EgressProxy.parse(settings.optional("auditstream.egress.proxy").orElse(null),
+                settings.optional("auditstream.egress.proxy-user").orElse(null),
+                settings.optional("auditstream.egress.proxy-password").orElse(null),
+                settings.optional("auditstream.egress.no-proxy").orElse(null));
+        StoreClientProxy storeProxy = StoreClientProxy.of(egressProxy);
+        registry.bind("egressAddresses",
+                EgressAddresses.parse(settings.optional("auditstream.egress.addresses").orElse(null)));
         OutboundHttp outboundHttp = new OutboundHttp(guard, new OutboundHttp.Settings(
                 settings.duration("auditstream.outbound.connect-timeout"),
                 settings.duration("auditstream.outbound.response-timeout"),
                 settings.duration("auditstream.outbound.deadline"),
                 settings.integer("auditstream.outbound.connections-per-host"),
-                settings.integer("auditstream.outbound.max-connections")));
+                settings.integer("auditstream.outbound.max-connections")), egressProxy);
         context.addService(outboundHttp, true, true);
         registry.bind("outboundHttp", outboundHttp);
         ClientCredentials tokens = new ClientCredentials(outboundHttp, Clock.systemUTC());
@@ -157,8 +167,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                         settings.optional("auditstream.s3.endpoint").map(URI::create).orElse(null),
                         settings.optional("auditstream.sts.endpoint").map(URI::create).orElse(null),
                         settings.optional("auditstream.aws.access-key-id").orElse(null),
-                        settings.optional("auditstream.aws.secret-access-key").orElse(null))),
-                new GoogleCloudStorage(GoogleCloudStorage.googleStorage(gcsEndpoint, gcsTokenUri), gcsXmlEndpoint)));
+                        settings.optional("auditstream.aws.secret-access-key").orElse(null), storeProxy)),
+                new GoogleCloudStorage(GoogleCloudStorage.googleStorage(gcsEndpoint, gcsTokenUri, storeProxy),
+                        gcsXmlEndpoint, storeProxy)));
         registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
                 uploads * settings.integer("auditstream.delivery.workers")));
         KeyRing keys = KeyRing.load(settings.optional("auditstream.secret-key").orElse(null),

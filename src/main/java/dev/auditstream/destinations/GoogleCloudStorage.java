@@ -10,12 +10,16 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.api.client.http.HttpResponseException;
+import com.google.api.client.http.HttpTransport;
+import com.google.auth.http.HttpTransportFactory;
+import com.google.auth.oauth2.ServiceAccountCredentials;
 import com.google.cloud.BaseServiceException;
 import com.google.cloud.storage.Blob;
 import com.google.cloud.storage.BlobId;
 import com.google.cloud.storage.BlobInfo;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageException;
+import com.google.cloud.http.HttpTransportOptions;
 import com.google.cloud.storage.StorageOptions;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -41,23 +45,36 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
 
     private final StorageFactory storage;
     private final URI xmlEndpoint;
+    private final StoreClientProxy proxy;
     private final StreamClients<AutoCloseable> clients = new StreamClients<>();
 
-    /** @param xmlEndpoint replaces Google's S3-compatible XML API (tests, emulators); null for the real service */
-    public GoogleCloudStorage(StorageFactory storage, URI xmlEndpoint) {
+    /**
+     * @param xmlEndpoint replaces Google's S3-compatible XML API (tests, emulators); null for the real service
+     * @param proxy the egress proxy HMAC-key uploads go through (null: direct)
+     */
+    public GoogleCloudStorage(StorageFactory storage, URI xmlEndpoint, StoreClientProxy proxy) {
         this.storage = storage;
         this.xmlEndpoint = xmlEndpoint;
+        this.proxy = proxy;
     }
 
     /**
      * Google's own client for a key, at {@code endpoint} when one is set, exchanging the key for tokens at
-     * {@code tokenUri} when one is set (both operator settings, never taken from a stream's config).
+     * {@code tokenUri} when one is set (both operator settings, never taken from a stream's config); uploads and
+     * token requests through the egress proxy when there is one.
      */
-    public static StorageFactory googleStorage(URI endpoint, URI tokenUri) {
+    public static StorageFactory googleStorage(URI endpoint, URI tokenUri, StoreClientProxy proxy) {
+        HttpTransportFactory transport = proxy == null ? null : singleton(proxy.googleTransport());
         return key -> {
             try {
-                StorageOptions.Builder options = StorageOptions.newBuilder()
-                        .setCredentials(ServiceAccountKeys.credentials(key, tokenUri));
+                ServiceAccountCredentials credentials = ServiceAccountKeys.credentials(key, tokenUri);
+                StorageOptions.Builder options = StorageOptions.newBuilder();
+                if (transport != null) {
+                    credentials = credentials.toBuilder().setHttpTransportFactory(transport).build();
+                    options.setTransportOptions(HttpTransportOptions.newBuilder().setHttpTransportFactory(transport)
+                            .build());
+                }
+                options.setCredentials(credentials);
                 if (endpoint != null) {
                     options.setHost(endpoint.toString());
                 }
@@ -66,6 +83,10 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
                 throw new UncheckedIOException("The service account key cannot be read", e);
             }
         };
+    }
+
+    private static HttpTransportFactory singleton(HttpTransport transport) {
+        return () -> transport;
     }
 
     @Override
@@ -123,7 +144,7 @@ public final class GoogleCloudStorage implements ObjectStoreDestination {
         AutoCloseable client = clients.client(target, t -> hmac(t)
                 ? new S3.Clients(S3.builder(Region.of("auto"), StaticCredentialsProvider.create(AwsBasicCredentials
                         .create(t.text("accessKeyId", ""), t.text("secretAccessKey", ""))),
-                        xmlEndpoint != null ? xmlEndpoint : XML_API).build(), null)
+                        xmlEndpoint != null ? xmlEndpoint : XML_API, proxy).build(), null)
                 : storage.create(t.text("serviceAccountKey", "")));
         if (client instanceof S3.Clients xml) {
             // the XML API's create-if-absent condition

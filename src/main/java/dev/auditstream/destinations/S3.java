@@ -47,9 +47,12 @@ public final class S3 implements ObjectStoreDestination {
     private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@-]{1,64}");
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
-    /** How this installation reaches S3: endpoints, its own credentials, and whether it assumes customers' roles. */
+    /**
+     * How this installation reaches S3: endpoints, its own credentials, whether it assumes customers' roles, and the
+     * egress proxy (null: direct).
+     */
     public record Settings(String trustPrincipal, boolean assumeRole, URI s3Endpoint, URI stsEndpoint,
-                           String accessKeyId, String secretAccessKey) {
+                           String accessKeyId, String secretAccessKey, StoreClientProxy proxy) {
     }
 
     /** A stream's S3 client and the STS client its assumed-role credentials refresh with (null without one). */
@@ -219,6 +222,9 @@ public final class S3 implements ObjectStoreDestination {
         StsClient sts = null;
         if (settings.assumeRole()) {
             StsClientBuilder stsBuilder = StsClient.builder().region(region).credentialsProvider(own);
+            if (settings.proxy() != null) {
+                stsBuilder.httpClientBuilder(StoreClientProxy.awsHttpClient(settings.proxy()));
+            }
             if (settings.stsEndpoint() != null) {
                 stsBuilder.endpointOverride(settings.stsEndpoint());
             }
@@ -233,11 +239,15 @@ public final class S3 implements ObjectStoreDestination {
                             .build())
                     .build();
         }
-        return new Clients(builder(region, credentials, settings.s3Endpoint()).build(), sts);
+        return new Clients(builder(region, credentials, settings.s3Endpoint(), settings.proxy()).build(), sts);
     }
 
-    /** An S3 client as every S3-compatible store accepts it: checksums only where required, path-style overrides. */
-    static S3ClientBuilder builder(Region region, AwsCredentialsProvider credentials, URI endpoint) {
+    /**
+     * An S3 client as every S3-compatible store accepts it: checksums only where required, path-style overrides;
+     * through the egress proxy when there is one.
+     */
+    static S3ClientBuilder builder(Region region, AwsCredentialsProvider credentials, URI endpoint,
+                                   StoreClientProxy proxy) {
         S3ClientBuilder builder = S3Client.builder()
                 .region(region)
                 .credentialsProvider(credentials)
@@ -246,6 +256,9 @@ public final class S3 implements ObjectStoreDestination {
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         if (endpoint != null) {
             builder.endpointOverride(endpoint).forcePathStyle(true);
+        }
+        if (proxy != null) {
+            builder.httpClientBuilder(StoreClientProxy.awsHttpClient(proxy));
         }
         return builder;
     }

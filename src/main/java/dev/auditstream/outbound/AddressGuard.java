@@ -14,7 +14,8 @@ import org.apache.hc.client5.http.DnsResolver;
  * Where destinations may be: https URLs (plain http only where private destinations are allowed) whose host is, or
  * resolves to, public unicast addresses only. As the HTTP client's resolver it is asked at every connect, and the
  * client connects to exactly the addresses it checked: a DNS answer that changes between the check and the
- * connection (rebinding) cannot slip through.
+ * connection (rebinding) cannot slip through. Through an egress proxy the tunnel is asked for exactly these addresses
+ * too ({@link ProxyTunnel}).
  */
 public final class AddressGuard implements DnsResolver {
 
@@ -73,6 +74,12 @@ public final class AddressGuard implements DnsResolver {
             } catch (UnknownHostException e) {
                 throw new UnknownHostException("The host " + host + " does not resolve now (" + e.getMessage() + ")");
             }
+            InetAddress[] named = new InetAddress[addresses.length];
+            for (int i = 0; i < addresses.length; i++) {
+                // each address carries the name it was resolved for: the egress proxy's NO_PROXY list matches names
+                named[i] = InetAddress.getByAddress(host, addresses[i].getAddress());
+            }
+            addresses = named;
         }
         if (!allowPrivate) {
             for (InetAddress address : addresses) {

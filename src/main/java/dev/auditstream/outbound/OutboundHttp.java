@@ -24,16 +24,23 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 
 import org.apache.camel.Service;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SchemePortResolver;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.io.HttpClientConnectionOperator;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.URIScheme;
+import org.apache.hc.core5.http.config.RegistryBuilder;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.io.CloseMode;
@@ -47,7 +54,8 @@ import org.apache.hc.core5.util.Timeout;
  * cookies, no authentication exchanges, no retries (retrying is the stream state machine's); at most
  * {@link #MAX_ANSWER_BYTES} of an answer read. A request with a {@link ClientIdentity} (mutual TLS) goes through
  * that identity's own client, same rules, built once per identity and owner and closed when the owner's identity
- * changes or it was not used for {@link #IDLE_IDENTITY}.
+ * changes or it was not used for {@link #IDLE_IDENTITY}. With an {@link EgressProxy}, every connection (TLS to the
+ * destination's name inside) goes through a {@link ProxyTunnel} to the checked address, unless NO_PROXY names it.
  */
 public final class OutboundHttp implements Service {
 
@@ -76,6 +84,7 @@ public final class OutboundHttp implements Service {
 
     private final AddressGuard guard;
     private final Settings settings;
+    private final EgressProxy proxy;
     private final CloseableHttpClient client;
     private final Map<String, IdentityClient> byOwner = new ConcurrentHashMap<>();
     private final Duration deadline;
@@ -85,11 +94,18 @@ public final class OutboundHttp implements Service {
         return thread;
     });
 
+    /** A client connecting directly. */
     public OutboundHttp(AddressGuard guard, Settings settings) {
+        this(guard, settings, null);
+    }
+
+    /** @param proxy the egress proxy connections go through; null for direct connections */
+    public OutboundHttp(AddressGuard guard, Settings settings, EgressProxy proxy) {
         this.guard = guard;
         this.settings = settings;
+        this.proxy = proxy;
         this.deadline = settings.deadline();
-        this.client = pooledClient(guard, settings, null);
+        this.client = pooledClient(guard, settings, proxy, null);
         deadlines.scheduleWithFixedDelay(this::closeIdleIdentities, 1, 1, TimeUnit.MINUTES);
     }
 
@@ -97,10 +113,24 @@ public final class OutboundHttp implements Service {
      * A client with this class's rules, whose connections go to the addresses the guard returns; with a TLS context
      * of a stream's own when it has a client identity (null: the JDK's default).
      */
-    private static CloseableHttpClient pooledClient(AddressGuard guard, Settings settings, SSLContext tls) {
+    private static CloseableHttpClient pooledClient(AddressGuard guard, Settings settings, EgressProxy proxy,
+                                                    SSLContext tls) {
         Timeout connect = Timeout.of(settings.connectTimeout());
         Timeout response = Timeout.of(settings.responseTimeout());
-        PoolingHttpClientConnectionManagerBuilder connections = PoolingHttpClientConnectionManagerBuilder.create();
+        PoolingHttpClientConnectionManagerBuilder connections = proxy == null
+                ? PoolingHttpClientConnectionManagerBuilder.create() : new PoolingHttpClientConnectionManagerBuilder() {
+                    @Override
+                    protected HttpClientConnectionOperator createConnectionOperator(
+                            SchemePortResolver ports, DnsResolver dns, TlsSocketStrategy tlsStrategy) {
+                        // the route stays direct, so the guard resolves and checks the destination as without a
+                        // proxy; only the socket's connect goes through the tunnel
+                        return new DefaultHttpClientConnectionOperator(socks -> new ProxyTunnel(proxy),
+                                ports, dns, RegistryBuilder.<TlsSocketStrategy>create()
+                                        .register(URIScheme.HTTPS.id, tlsStrategy != null ? tlsStrategy
+                                                : DefaultClientTlsStrategy.createDefault())
+                                        .build());
+                    }
+                };
         if (tls != null) {
             // the default hostname verification stays: the identity adds a key and trust, never less checking
             connections.setTlsSocketStrategy(new DefaultClientTlsStrategy(tls) {
@@ -204,7 +234,7 @@ public final class OutboundHttp implements Service {
                     } catch (GeneralSecurityException e) {
                         throw new IOException("The client certificate and key cannot be used for TLS: " + e.getMessage(), e);
                     }
-                    IdentityClient fresh = new IdentityClient(identity.fingerprint(), pooledClient(guard, settings, tls),
+                    IdentityClient fresh = new IdentityClient(identity.fingerprint(), pooledClient(guard, settings, proxy, tls),
                             new AtomicLong(System.nanoTime()));
                     byOwner.put(identity.owner(), fresh);
                     if (current != null) {

@@ -46,10 +46,15 @@ public final class TestCertificates {
      * now) for {@code days}, for 127.0.0.1.
      */
     public static Identity create(Path dir, String cn, String startDate, int days) throws Exception {
+        return create(dir, cn, startDate, days, "ip:127.0.0.1");
+    }
+
+    /** The same for {@code san}, keytool's subject alternative names (e.g. {@code dns:siem.test}). */
+    public static Identity create(Path dir, String cn, String startDate, int days, String san) throws Exception {
         Path store = dir.resolve(cn + ".p12");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", cn,
-                "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + cn, "-ext", "SAN=ip:127.0.0.1",
+                "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + cn, "-ext", "SAN=" + san,
                 "-validity", String.valueOf(days), "-keystore", store.toString(), "-storetype", "PKCS12",
                 "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD)));
         if (startDate != null) {
