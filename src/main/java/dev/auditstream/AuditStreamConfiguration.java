@@ -69,6 +69,9 @@ import dev.auditstream.delivery.StreamStates;
 import dev.auditstream.streams.StreamTestLimits;
 import dev.auditstream.delivery.TestSends;
 import dev.auditstream.delivery.DeliveryWorkers;
+import dev.auditstream.usage.UsageMeter;
+import dev.auditstream.usage.UsageMetrics;
+import dev.auditstream.usage.UsageMonths;
 
 /** Builds the beans the YAML routes call, from the {@code auditstream.*} settings. */
 public final class AuditStreamConfiguration implements CamelConfiguration {
@@ -232,7 +235,11 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);
-        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, metrics, history));
+        UsageMetrics usageMetrics = new UsageMetrics(metrics, settings.flag("auditstream.metrics.per-organization"));
+        registry.bind("usageMeter", new UsageMeter(dataSource, settings.integer("auditstream.usage.meter-batch"),
+                settings.integer("auditstream.locks.usage-meter"), usageMetrics));
+        registry.bind("usageMonths", new UsageMonths(Clock.systemUTC()));
+        registry.bind("deliveryOutcomes", new DeliveryOutcomes(states, metrics, history, usageMetrics));
         registry.bind("streamTests", new TestSends(dataSource, states, ownEvents));
         registry.bind("deadLetters", new DeadLetters(dataSource, maxBatch, ownEvents));
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),

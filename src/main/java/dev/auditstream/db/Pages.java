@@ -16,7 +16,7 @@ import dev.auditstream.api.FieldError;
 /**
  * WorkOS list responses with cursor pagination ({@code limit}, {@code before}, {@code after}, {@code order}) over
  * a relation that has a {@code json} column and a unique, ordered cursor column. Relation and column names come from
- * the routes, never from a request.
+ * the routes, never from a request; a relation may be a set-returning function of one bound argument.
  */
 public final class Pages {
 
@@ -35,6 +35,21 @@ public final class Pages {
      */
     public String list(String relation, String cursorColumn, String cursorType, String filterColumn, String filterValue,
                        String limit, String before, String after, String order) throws SQLException {
+        return page(relation, List.of(), cursorColumn, cursorType, filterColumn, filterValue, limit, before, after, order);
+    }
+
+    /**
+     * Route step: one page of a set-returning function called with {@code argument} in place of the one {@code ?}
+     * in {@code relation}, e.g. {@code usage_json(?::date)}.
+     */
+    public String listOf(String relation, String argument, String cursorColumn, String cursorType, String limit,
+                         String before, String after, String order) throws SQLException {
+        return page(relation, List.of(argument), cursorColumn, cursorType, null, null, limit, before, after, order);
+    }
+
+    private String page(String relation, List<String> relationArguments, String cursorColumn, String cursorType,
+                        String filterColumn, String filterValue, String limit, String before, String after,
+                        String order) throws SQLException {
         int size = limit(limit);
         boolean ascending = ascending(order);
         boolean backwards = before != null && !before.isBlank();
@@ -44,7 +59,7 @@ public final class Pages {
         boolean readAscending = ascending != backwards;
 
         StringBuilder sql = new StringBuilder("SELECT ").append(cursorColumn).append("::text, json FROM ").append(relation);
-        List<String> params = new ArrayList<>();
+        List<String> params = new ArrayList<>(relationArguments);
         String joiner = " WHERE ";
         // an absent filter value lists everything (the API key acts for every organization)
         if (filterColumn != null && filterValue != null) {

@@ -168,11 +168,19 @@ public final class DeadLetters {
         try (Connection c = dataSource.getConnection()) {
             if (failure == null) {
                 List<String> ids = batch.events().subList(0, sent).stream().map(StoredEvent::id).toList();
+                // what the destination took counts as delivered this month, by the same fenced statement
                 try (PreparedStatement ps = c.prepareStatement("""
-                        UPDATE log_stream_delivery d SET outcome = 'redriven', at = now()
-                        FROM log_stream s
-                        WHERE s.id = ? AND s.lease_token = CAST(? AS uuid)
-                          AND d.stream_id = s.id AND d.outcome = 'redriving' AND d.event_id = ANY (?)""")) {
+                        WITH redriven AS (
+                            UPDATE log_stream_delivery d SET outcome = 'redriven', at = now()
+                            FROM log_stream s
+                            WHERE s.id = ? AND s.lease_token = CAST(? AS uuid)
+                              AND d.stream_id = s.id AND d.outcome = 'redriving' AND d.event_id = ANY (?)
+                            RETURNING d.stream_id, d.organization_id)
+                        INSERT INTO log_stream_usage (stream_id, month, organization_id, delivered)
+                        SELECT stream_id, usage_month(now()), organization_id, count(*) FROM redriven
+                        GROUP BY stream_id, organization_id
+                        ON CONFLICT (stream_id, month) DO UPDATE
+                            SET delivered = log_stream_usage.delivered + excluded.delivered""")) {
                     ps.setString(1, streamId);
                     ps.setString(2, claimToken);
                     ps.setArray(3, c.createArrayOf("text", ids.toArray()));

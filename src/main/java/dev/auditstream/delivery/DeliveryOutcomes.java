@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import dev.auditstream.destinations.DeliveryTarget;
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.outbound.OutboundResponse;
+import dev.auditstream.usage.UsageMetrics;
 
 /**
  * The route policy of the delivery route: when a batch is done, records what its destination answered. Success puts
@@ -30,11 +31,13 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
     private final StreamStates states;
     private final MeterRegistry metrics;
     private final DeliveryHistory history;
+    private final UsageMetrics usage;
 
-    public DeliveryOutcomes(StreamStates states, MeterRegistry metrics, DeliveryHistory history) {
+    public DeliveryOutcomes(StreamStates states, MeterRegistry metrics, DeliveryHistory history, UsageMetrics usage) {
         this.states = states;
         this.history = history;
         this.metrics = metrics;
+        this.usage = usage;
     }
 
     @Override
@@ -95,6 +98,7 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
                             batch == null ? null : batch.suspect());
                 }
                 counter("auditstream.stream.events.delivered", streamId, type).increment(sent);
+                usage.delivered(organizationId, sent);
             } else {
                 states.failed(streamId, organizationId, claim.token(), failure,
                         exchange.getVariable("batch", Batch.class), sent == null ? 0 : sent, millis);

@@ -172,7 +172,7 @@ public final class StreamStates {
      */
     private void isolate(Connection c, String streamId, Failure failure, Batch batch, int sent) throws SQLException {
         if (failure.acceptedBefore() > 0 && failure.acceptedBefore() < sent) {
-            advance(c, streamId, batch.events().get(failure.acceptedBefore() - 1));
+            advance(c, streamId, batch.events().get(failure.acceptedBefore() - 1), failure.acceptedBefore());
             schedule(c, streamId, Duration.ZERO, null);
         } else if (sent > 1) {
             schedule(c, streamId, Duration.ZERO, Math.max(1, sent / 2));
@@ -262,12 +262,19 @@ public final class StreamStates {
         }
     }
 
-    private static void advance(Connection c, String streamId, StoredEvent past) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE log_stream SET cursor_xid = ?::xid8, cursor_seq = ? WHERE id = ?")) {
+    /** Moves the cursor past the {@code delivered} events the destination took, counting them in its usage. */
+    private static void advance(Connection c, String streamId, StoredEvent past, int delivered) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                WITH advanced AS (UPDATE log_stream SET cursor_xid = ?::xid8, cursor_seq = ? WHERE id = ?
+                                  RETURNING id, organization_id)
+                INSERT INTO log_stream_usage (stream_id, month, organization_id, delivered)
+                SELECT id, usage_month(now()), organization_id, ? FROM advanced
+                ON CONFLICT (stream_id, month) DO UPDATE
+                    SET delivered = log_stream_usage.delivered + excluded.delivered""")) {
             ps.setString(1, past.xid());
             ps.setLong(2, past.seq());
             ps.setString(3, streamId);
+            ps.setInt(4, delivered);
             ps.executeUpdate();
         }
     }

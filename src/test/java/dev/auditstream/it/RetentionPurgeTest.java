@@ -26,6 +26,8 @@ class RetentionPurgeTest {
     void eventsPastEachOrganizationsRetentionAreDeletedInBatches() throws Exception {
         try (RunningService service = RunningService.start(RunningService.newDataDir("retention"), Map.of(
                 "auditstream.audit-trail.enabled", "true",
+                // only events the usage meter has counted are purged
+                "auditstream.usage.meter-interval", "300",
                 "auditstream.retention.purge-interval", "300",
                 "auditstream.retention.purge-batch", "100"))) {
             String shortLived = service.createOrganization("Thirty Days");
