@@ -97,7 +97,10 @@ public final class AlertMessages {
                 || Character.getType(cp) == Character.LINE_SEPARATOR
                 || Character.getType(cp) == Character.PARAGRAPH_SEPARATOR ? ' ' : cp));
         String line = out.toString();
-        return line.length() > MAX_SUBJECT ? line.substring(0, MAX_SUBJECT - 1) + "…" : line;
+        if (line.codePointCount(0, line.length()) <= MAX_SUBJECT) {
+            return line;
+        }
+        return line.substring(0, line.offsetByCodePoints(0, MAX_SUBJECT - 1)) + "…";
     }
 
     /** HTML text and attribute escaping. */

@@ -75,8 +75,9 @@ public final class Alerts {
         }
         if (email && to.equals("invalid")) {
             forStream(c, EMAIL, "invalid", streamId, details, " AND NOT " + EMAILED_RECENTLY, "invalid");
-        } else if (email && to.equals("active")) {
-            // a recovery is news only to contacts told of trouble since the stream's last recovery email
+        } else if (email && to.equals("active") && (from.equals("error") || from.equals("invalid"))) {
+            // only a delivery moves a stream from error or invalid to active; it is news only to contacts told of
+            // trouble since the stream's last recovery email
             forStream(c, EMAIL, "recovered", streamId, details, """
                      AND EXISTS (SELECT 1 FROM alert a WHERE a.stream_id = s.id AND a.channel = 'email'
                            AND a.kind IN ('error', 'invalid') AND a.state IN ('pending', 'sent')
