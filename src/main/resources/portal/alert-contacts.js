@@ -21,6 +21,7 @@ export function alertContactsPanel({ emails }, onFailure) {
   async function save(event) {
     event.preventDefault();
     errors.replaceChildren();
+    field.removeAttribute('aria-invalid');
     saved.textContent = '';
     const list = field.value.split(/[\s,;]+/).map((email) => email.trim()).filter(Boolean);
     button.disabled = true;
