@@ -23,7 +23,7 @@ export function alertContactsPanel({ emails }, onFailure) {
     errors.replaceChildren();
     field.removeAttribute('aria-invalid');
     saved.textContent = '';
-    const list = field.value.split(/[\s,;]+/).map((email) => email.trim()).filter(Boolean);
+    const list = field.value.split(/[\n,;]+/).map((email) => email.trim()).filter(Boolean);
     button.disabled = true;
     try {
       const answer = await api('PUT', '/alert_contacts', { emails: list });

@@ -154,6 +154,29 @@ class StreamAlertsTest {
     }
 
     @Test
+    void aDeadLetterIsReportedToTheContactsAndTheOperator() throws Exception {
+        String org = service.createOrganization("Picky Org");
+        setContacts(org, "[\"soc@dead.test\"]");
+        JsonNode created = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
+        String id = created.get("id").asText();
+        try (WebhookReceiver destination = WebhookReceiver.start(created.at("/config/signingSecret").asText())) {
+            destination.rejectEventsWithAction("poison.0");
+            streams.patch(id, "{\"config\":{\"url\":\"" + destination.baseUrl() + "\"}}");
+            streams.send(org, "poison", 1);
+            streams.send(org, "fine", 2);
+
+            JsonNode deadLettered = awaitOperatorEvent(e -> e.get("type").asText().equals("log_stream.dead_lettered")
+                    && e.at("/data/stream_id").asText().equals(id));
+            String eventId = deadLettered.at("/data/event_id").asText();
+            assertThat(streams.deliveries(id)).anyMatch(d -> d.get("outcome").asText().equals("dead_lettered")
+                    && d.get("event_id").asText().equals(eventId));
+            MimeMessage mail = awaitMails("dead.test", 1).get(0);
+            assertThat(mail.getSubject()).contains("the destination refused an event");
+            assertThat(parts(mail).get("text/plain")).contains(eventId);
+        }
+    }
+
+    @Test
     void badContactsAreRefusedWithTheirFieldAndChangeNothing() throws Exception {
         String org = service.createOrganization("Strict Org");
         setContacts(org, "[\"admin@strict.test\"]");
