@@ -83,6 +83,17 @@ step('the setup link opens the organization’s page', 'open', async () => {
   await testid('add-stream').waitFor();
 });
 
+step('alert contacts are refused with the address at fault, then saved', 'alert-contacts', async () => {
+  await testid('alert-emails').fill('it@example.com\nnot an address');
+  await testid('save-alert-contacts').click();
+  await testid('alert-errors').locator('li').first().waitFor();
+  assert.match(await testid('alert-errors').textContent(), /not an address/);
+  await testid('alert-emails').fill('it@example.com\nsecops@example.com');
+  await testid('save-alert-contacts').click();
+  await testid('alert-saved').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal(await testid('alert-errors').locator('li').count(), 0);
+});
+
 step('an HTTPS stream is added and its signing secret shown once', 'add-stream', async () => {
   await testid('add-stream').click();
   await testid('destination-GenericHttps').check();

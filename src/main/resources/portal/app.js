@@ -1,6 +1,7 @@
 // The log stream setup page: one organization's streams, reached through a setup link. Views by address:
 // #/ the streams, #/new add one, #/streams/<id> one stream, #/streams/<id>/edit change it.
 
+import { alertContactsPanel, loadAlertContacts } from './alert-contacts.js';
 import { api } from './api.js';
 import { DESTINATIONS, destination, valueAt } from './destinations.js';
 import { copyText, duration, formatDate, h, timeAgo } from './dom.js';
@@ -166,7 +167,7 @@ function titleOf(stream) {
 // ---- the list
 
 async function listView() {
-  const { data } = await api('GET', '/streams?limit=100');
+  const [{ data }, contacts] = await Promise.all([api('GET', '/streams?limit=100'), loadAlertContacts()]);
   document.title = `Log streams · ${session.organization.name}`;
   return h('div', {},
     h('div', { class: 'view-head' },
@@ -180,7 +181,8 @@ async function listView() {
       : h('div', { class: 'panel empty' },
         h('p', {}, h('strong', {}, 'No log streams yet.')),
         h('p', {}, 'Add one to send audit events to Datadog, Splunk, Amazon S3, Google Cloud Storage, or any '
-          + 'HTTPS endpoint.')));
+          + 'HTTPS endpoint.')),
+    alertContactsPanel(contacts, actionFailed));
 }
 
 const STATE_LABELS = { active: 'Active', error: 'Retrying', invalid: 'Invalid' };

@@ -3,6 +3,7 @@ package dev.auditstream;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -16,6 +17,10 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.Registry;
 
+import dev.auditstream.alerts.AlertContacts;
+import dev.auditstream.alerts.AlertSender;
+import dev.auditstream.alerts.Alerts;
+import dev.auditstream.alerts.SmtpServer;
 import dev.auditstream.api.ApiErrors;
 import dev.auditstream.api.ApiKeys;
 import dev.auditstream.api.HeaderFilter;
@@ -148,12 +153,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         StoreClientProxy storeProxy = StoreClientProxy.of(egressProxy);
         registry.bind("egressAddresses",
                 EgressAddresses.parse(settings.optional("auditstream.egress.addresses").orElse(null)));
-        OutboundHttp outboundHttp = new OutboundHttp(guard, new OutboundHttp.Settings(
-                settings.duration("auditstream.outbound.connect-timeout"),
-                settings.duration("auditstream.outbound.response-timeout"),
-                settings.duration("auditstream.outbound.deadline"),
-                settings.integer("auditstream.outbound.connections-per-host"),
-                settings.integer("auditstream.outbound.max-connections")), egressProxy);
+        OutboundHttp outboundHttp = new OutboundHttp(guard, outboundSettings(settings), egressProxy);
         context.addService(outboundHttp, true, true);
         registry.bind("outboundHttp", outboundHttp);
         ClientCredentials tokens = new ClientCredentials(outboundHttp, Clock.systemUTC());
@@ -187,7 +187,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("exports", new Exports(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
                 new SignedLinks(keys, KeyRing.Purpose.DOWNLOAD_LINKS), settings.publicUrl(),
                 settings.duration("auditstream.exports.link-lifetime"), ownEvents));
-        registry.bind("exportWriter", new ExportWriter(dataSource, settings.duration("auditstream.exports.keep-for")));
+        Alerts alerts = bindAlerts(context, settings, dataSource, guard.allowPrivate() ? outboundHttp : null);
+        registry.bind("exportWriter", new ExportWriter(dataSource, settings.duration("auditstream.exports.keep-for"),
+                alerts));
         registry.bind("portal", new Portal(dataSource, registry.lookupByNameAndType("organizations", Organizations.class),
                 new SignedLinks(keys, KeyRing.Purpose.PORTAL_TOKENS), settings.publicUrl(),
                 settings.duration("auditstream.portal.link-lifetime"),
@@ -197,7 +199,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.backoff-base"),
                 settings.duration("auditstream.delivery.backoff-max"),
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
-                maxBatch, metrics);
+                maxBatch, metrics, alerts);
         DeliveryWorkers workers = new DeliveryWorkers(settings.integer("auditstream.delivery.workers"),
                 settings.duration("auditstream.delivery.lease"),
                 settings.duration("auditstream.delivery.fair-share"),
@@ -245,6 +247,68 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("streamTestLimits", new StreamTestLimits(settings.integer("auditstream.stream-tests.concurrency"),
                 settings.integer("auditstream.stream-tests.per-minute")));
         registry.bind("streamGauges", new StreamGauges(metrics));
+    }
+
+    /**
+     * Stream health alerts: the queue the state machine writes to, the contacts API, and the sender's steps with
+     * their channels, the SMTP server (the {@code alert-mail} component) and the operator's webhook. The webhook is
+     * the operator's own address, so it may be internal: it gets a client of its own that allows private addresses
+     * (the streams' client when that one allows them already).
+     */
+    private static Alerts bindAlerts(CamelContext context, Settings settings, DataSource dataSource,
+                                     OutboundHttp privateAllowed) throws Exception {
+        Registry registry = context.getRegistry();
+        SmtpServer smtp = settings.optional("auditstream.smtp.url")
+                .map(url -> SmtpServer.parse(url, settings.optional("auditstream.smtp.user").orElse(null),
+                        settings.optional("auditstream.smtp.password").orElse(null)))
+                .orElse(null);
+        context.addComponent(SmtpServer.COMPONENT, SmtpServer.component(smtp,
+                (int) settings.duration("auditstream.outbound.connect-timeout").toMillis()));
+        AlertSender.Webhook webhook = settings.optional("auditstream.alerts.operator-webhook-url")
+                .map(url -> operatorWebhook(url, settings.optional("auditstream.alerts.operator-webhook-secret")
+                        .orElse(null)))
+                .orElse(null);
+        OutboundHttp http = privateAllowed;
+        if (webhook != null && http == null) {
+            http = new OutboundHttp(new AddressGuard(HostResolver.system(), true), outboundSettings(settings));
+            context.addService(http, true, true);
+        }
+        Alerts alerts = new Alerts(dataSource, smtp != null, webhook != null,
+                settings.duration("auditstream.alerts.error-after"), settings.duration("auditstream.alerts.repeat-after"),
+                settings.integer("auditstream.locks.alerts-error-check"));
+        registry.bind("alerts", alerts);
+        registry.bind("alertContacts", new AlertContacts(dataSource,
+                registry.lookupByNameAndType("ownEvents", OwnEvents.class)));
+        String publicUrl = settings.publicUrl();
+        registry.bind("alertSender", new AlertSender(dataSource, smtp == null ? null
+                : settings.optional("auditstream.alerts.email-from").orElse("auditstream@" + URI.create(publicUrl).getHost()),
+                publicUrl, http, webhook,
+                settings.duration("auditstream.alerts.backoff-base"), settings.duration("auditstream.alerts.backoff-max"),
+                settings.integer("auditstream.alerts.max-attempts")));
+        return alerts;
+    }
+
+    /** The operator's webhook: an http(s) URL and a {@code whsec_<base64>} secret to sign with. */
+    private static AlertSender.Webhook operatorWebhook(String url, String secret) {
+        URI uri = URI.create(url);
+        if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
+            throw new IllegalStateException("AUDITSTREAM_OPERATOR_WEBHOOK_URL must be an http(s) URL");
+        }
+        if (secret == null || !secret.startsWith("whsec_")) {
+            throw new IllegalStateException("AUDITSTREAM_OPERATOR_WEBHOOK_SECRET must be set, as whsec_<base64>, "
+                    + "with AUDITSTREAM_OPERATOR_WEBHOOK_URL");
+        }
+        Base64.getDecoder().decode(secret.substring("whsec_".length()));
+        return new AlertSender.Webhook(uri, secret);
+    }
+
+    private static OutboundHttp.Settings outboundSettings(Settings settings) {
+        return new OutboundHttp.Settings(
+                settings.duration("auditstream.outbound.connect-timeout"),
+                settings.duration("auditstream.outbound.response-timeout"),
+                settings.duration("auditstream.outbound.deadline"),
+                settings.integer("auditstream.outbound.connections-per-host"),
+                settings.integer("auditstream.outbound.max-connections"));
     }
 
     /** The operator's Entra authority, or null for each cloud's own; plain http only where private destinations are. */

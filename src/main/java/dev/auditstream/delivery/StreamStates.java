@@ -17,12 +17,14 @@ import javax.sql.DataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import dev.auditstream.alerts.Alerts;
 import dev.auditstream.destinations.Failure;
 import dev.auditstream.destinations.StoredEvent;
 
 /**
  * The stream state machine's writes: what a delivery outcome does to a stream (state, backoff, batch size, dead
- * letters), each transition stored with its reason. Every write of a drain is conditional on its claim's token.
+ * letters), each transition stored with its reason (and the alerts it causes, in the same transaction). Every write
+ * of a drain is conditional on its claim's token.
  */
 public final class StreamStates {
 
@@ -37,10 +39,12 @@ public final class StreamStates {
     private final Duration invalidProbe;
     private final int maxBatch;
     private final MeterRegistry metrics;
+    private final Alerts alerts;
 
     public StreamStates(DataSource dataSource, Duration backoffBase, Duration backoffMax, Duration invalidProbe,
-                        int maxBatch, MeterRegistry metrics) {
+                        int maxBatch, MeterRegistry metrics, Alerts alerts) {
         this.dataSource = dataSource;
+        this.alerts = alerts;
         this.metrics = metrics;
         this.backoffBase = backoffBase;
         this.backoffMax = backoffMax;
@@ -60,6 +64,7 @@ public final class StreamStates {
             if (provenRefused != null) {
                 attempt(c, streamId, organizationId, 1, "dead_lettered", null, locked.lastError(), 0,
                         provenRefused.id());
+                alerts.deadLettered(c, streamId, provenRefused.id(), locked.lastError());
             }
             try (PreparedStatement ps = c.prepareStatement("""
                         UPDATE log_stream SET state = 'active', state_reason = NULL, failures = 0, last_error = NULL,
@@ -197,7 +202,8 @@ public final class StreamStates {
      * Full jitter: uniformly random up to base × 2^failures (capped), and never sooner than Retry-After. The random
      * source is a parameter so the bounds can be tested.
      */
-    static Duration backoff(int failures, Duration base, Duration max, long retryAfterSeconds, RandomGenerator random) {
+    public static Duration backoff(int failures, Duration base, Duration max, long retryAfterSeconds,
+                                   RandomGenerator random) {
         long ceiling = Math.min(max.toMillis(), base.toMillis() << Math.min(failures, 20));
         long jittered = random.nextLong(ceiling + 1);
         return Duration.ofMillis(Math.max(jittered, retryAfterSeconds * 1000));
@@ -279,7 +285,7 @@ public final class StreamStates {
         }
     }
 
-    /** Stores a state change with its reason and time, and counts it. */
+    /** Stores a state change with its reason and time, queues the alerts it causes, and counts it. */
     public void transition(Connection c, String streamId, String organizationId, String from, String to,
                                   String reason) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
@@ -292,6 +298,7 @@ public final class StreamStates {
             ps.setString(5, reason);
             ps.executeUpdate();
         }
+        alerts.stateChanged(c, streamId, from, to, reason);
         Counter.builder("auditstream.stream.transitions").description("Stream state changes")
                 .tag("from", from).tag("to", to).register(metrics).increment();
     }

@@ -329,7 +329,8 @@ public final class GenericHttps implements HttpDestination {
         return signatures;
     }
 
-    static String sign(String secret, String id, String timestamp, byte[] body) {
+    /** A Standard Webhooks signature (without its {@code v1,}): also how the operator's alert webhook is signed. */
+    public static String sign(String secret, String id, String timestamp, byte[] body) {
         byte[] key = Base64.getDecoder().decode(secret.startsWith(SECRET_PREFIX) ? secret.substring(SECRET_PREFIX.length()) : secret);
         return Base64.getEncoder().encodeToString(
                 Hmac.sha256(key, (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8), body));

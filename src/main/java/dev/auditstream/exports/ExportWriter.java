@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
+import dev.auditstream.alerts.Alerts;
 import dev.auditstream.api.Json;
 
 /**
@@ -40,13 +41,18 @@ public final class ExportWriter {
 
     private final DataSource dataSource;
     private final Duration keepFor;
+    private final Alerts alerts;
 
-    public ExportWriter(DataSource dataSource, Duration keepFor) {
+    public ExportWriter(DataSource dataSource, Duration keepFor, Alerts alerts) {
         this.dataSource = dataSource;
         this.keepFor = keepFor;
+        this.alerts = alerts;
     }
 
-    /** Job step: writes the claimed export's CSV into chunks and marks it ready (or error). */
+    /**
+     * Job step: writes the claimed export's CSV into chunks and marks it ready (or error, with the operator's alert
+     * in the same transaction).
+     */
     public void generate(Map<String, Object> claimed) throws SQLException {
         String id = (String) claimed.get("id");
         JsonNode filters = Json.object(((String) claimed.get("filters")).getBytes(StandardCharsets.UTF_8));
@@ -67,7 +73,10 @@ public final class ExportWriter {
             finish(write, id, "ready", null, written);
         } catch (SQLException | RuntimeException e) {
             try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
                 finish(c, id, "error", e.getClass().getSimpleName(), new Written(null, null));
+                alerts.exportFailed(c, id, (String) claimed.get("organization_id"), e.getClass().getSimpleName());
+                c.commit();
             }
         }
     }

@@ -98,6 +98,12 @@ public final class Portal {
         if (live != null) {
             return resource("index.html");
         }
+        if (token == null) {
+            // the page's own address (alert emails link to it) without a session
+            message.setHeader(Exchange.HTTP_RESPONSE_CODE, 401);
+            return errorPage("Your session has ended. To see or change your organization's log streams, ask the "
+                    + "people who set up audit logs for you for a new setup link.");
+        }
         if (!link.valid()) {
             boolean forged = link.verdict() == SignedLinks.Verdict.FORGED;
             message.setHeader(Exchange.HTTP_RESPONSE_CODE, forged ? 403 : 410);

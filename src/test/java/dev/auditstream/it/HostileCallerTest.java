@@ -260,6 +260,9 @@ class HostileCallerTest {
                 "{\"retention_period_in_days\":365}");
         api(calls, "GET", "/organizations/{id}/audit_log_configuration",
                 () -> "/organizations/" + swept + "/audit_log_configuration", null);
+        api(calls, "GET", "/organizations/{id}/alert_contacts", () -> "/organizations/" + swept + "/alert_contacts", null);
+        api(calls, "PUT", "/organizations/{id}/alert_contacts", () -> "/organizations/" + swept + "/alert_contacts",
+                "{\"emails\":[\"it@swept.test\"]}");
         api(calls, "POST", "/audit_logs/events", () -> "/audit_logs/events", event);
         api(calls, "GET", "/audit_logs/events", () -> "/audit_logs/events?organization_id=" + swept + "&limit=2", null);
         api(calls, "POST", "/audit_logs/actions/{action}/schemas", () -> "/audit_logs/actions/hostile.schema/schemas",
@@ -290,6 +293,9 @@ class HostileCallerTest {
                 () -> "/log_streams/" + sweptStream + "/dead_letters/redrive", "{}");
 
         portal(calls, "GET", "/portal/api/session", () -> "/portal/api/session", null);
+        portal(calls, "GET", "/portal/api/alert_contacts", () -> "/portal/api/alert_contacts", null);
+        portal(calls, "PUT", "/portal/api/alert_contacts", () -> "/portal/api/alert_contacts",
+                "{\"emails\":[\"it@swept.test\"]}");
         portal(calls, "GET", "/portal/api/streams", () -> "/portal/api/streams", null);
         portal(calls, "POST", "/portal/api/streams", () -> "/portal/api/streams", stream);
         portal(calls, "GET", "/portal/api/streams/{id}", () -> "/portal/api/streams/" + sweptStream, null);

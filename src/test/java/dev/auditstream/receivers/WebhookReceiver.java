@@ -21,7 +21,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * A customer's HTTPS endpoint verifying Standard Webhooks signatures (any path, POST only).
- * {@link #events()} holds the {@code event} object of each accepted item.
+ * {@link #events()} holds the {@code event} object of each accepted item; with
+ * {@link Builder#standardWebhookEvents()}, each accepted request's {@code {"type", "timestamp", "data"}} object.
  */
 public final class WebhookReceiver extends LoopbackReceiver {
 
@@ -37,9 +38,11 @@ public final class WebhookReceiver extends LoopbackReceiver {
     private final String authValue;
     private final Clock clock;
     private final int badSignatureStatus;
+    private final boolean standardWebhookEvents;
 
     private WebhookReceiver(Builder b) {
         super(b.tls, b.tlsProtocol);
+        this.standardWebhookEvents = b.standardWebhookEvents;
         this.keys = List.of(key(b.signingSecret));
         this.tokenIssuer = b.tokenIssuer;
         this.authHeader = b.authHeader;
@@ -64,6 +67,7 @@ public final class WebhookReceiver extends LoopbackReceiver {
         private EntraTokenEndpoint tokenIssuer;
         private Clock clock = Clock.systemUTC();
         private int badSignatureStatus = 401;
+        private boolean standardWebhookEvents;
         private SSLContext tls;
         private String tlsProtocol;
 
@@ -118,6 +122,12 @@ public final class WebhookReceiver extends LoopbackReceiver {
         /** The status a request with no valid signature gets: 401 here, 400 from Standard Webhooks libraries. */
         public Builder refuseBadSignaturesWith(int status) {
             this.badSignatureStatus = status;
+            return this;
+        }
+
+        /** Bodies are single Standard Webhooks events {@code {"type", "timestamp", "data"}} (an operator's webhook). */
+        public Builder standardWebhookEvents() {
+            this.standardWebhookEvents = true;
             return this;
         }
 
@@ -178,6 +188,9 @@ public final class WebhookReceiver extends LoopbackReceiver {
             return new Reply(badSignatureStatus, INVALID_SIGNATURE, signatureProblem);
         }
 
+        if (standardWebhookEvents) {
+            return standardWebhookEvent(req);
+        }
         List<JsonNode> items = new ArrayList<>();
         String mediaType = mediaType(req);
         try {
@@ -216,6 +229,24 @@ public final class WebhookReceiver extends LoopbackReceiver {
         }
         accept(events);
         return new Reply(200, "{\"ok\":true}", "accepted " + events.size());
+    }
+
+    private Reply standardWebhookEvent(Recorded req) {
+        if (!"application/json".equals(mediaType(req))) {
+            return reject(415, "Content-Type " + req.header("Content-Type"));
+        }
+        JsonNode event;
+        try {
+            event = JSON.readTree(req.body());
+        } catch (IOException e) {
+            return reject(400, "malformed JSON: " + e.getMessage());
+        }
+        if (!event.isObject() || !event.path("type").isTextual() || !event.path("data").isObject()
+                || !isMillisUtc(event.path("timestamp").asText())) {
+            return reject(400, "not a {type, timestamp, data} event: " + event);
+        }
+        accept(List.of(event));
+        return new Reply(200, "{\"ok\":true}", "accepted " + event.get("type").asText());
     }
 
     private String signatureProblem(Recorded req) {
