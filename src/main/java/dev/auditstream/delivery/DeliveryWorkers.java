@@ -1,6 +1,5 @@
 package dev.auditstream.delivery;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -241,25 +240,36 @@ public final class DeliveryWorkers extends ServiceSupport {
      * The lease heartbeat: extends the lease of every claim held. A claim whose token is gone, or whose lease ran out
      * while renewals failed, is lost: its drain stops before its next request.
      */
-    void renew() {
-        if (held.isEmpty()) {
-            return;
-        }
-        Set<String> asked = new HashSet<>(held.keySet());
+    /**
+     * Extends the leases with these tokens that are still held: a lease given back meanwhile (its drain ended after
+     * the tokens were taken) stays given back, or the stream would wait a whole lease for nothing.
+     */
+    Set<String> extend(Set<String> tokens) throws SQLException {
         Set<String> renewed = new HashSet<>();
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("""
                      UPDATE log_stream SET lease_until = now() + ? * interval '1 millisecond'
-                     WHERE lease_token = ANY (?) AND state <> 'inactive'
+                     WHERE lease_token = ANY (?) AND lease_until IS NOT NULL AND state <> 'inactive'
                      RETURNING lease_token::text""")) {
-            Array tokens = c.createArrayOf("uuid", asked.toArray());
             ps.setLong(1, lease.toMillis());
-            ps.setArray(2, tokens);
+            ps.setArray(2, c.createArrayOf("uuid", tokens.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     renewed.add(rs.getString(1));
                 }
             }
+        }
+        return renewed;
+    }
+
+    void renew() {
+        if (held.isEmpty()) {
+            return;
+        }
+        Set<String> asked = new HashSet<>(held.keySet());
+        Set<String> renewed;
+        try {
+            renewed = extend(asked);
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Could not renew delivery leases: {}", e.getMessage());
             long now = System.nanoTime();
