@@ -62,7 +62,7 @@ class EmbeddedDatabaseTest {
     /** A data directory as the earlier version left it: its objects in schema public, owned by the superuser. */
     @Test
     void aDataDirectoryOfTheEarlierLayoutStartsWithItsRows() throws Exception {
-        Path dataDir = RunningService.newDataDir("earlier-layout");
+        Path dataDir = RunningService.emptyDataDir("earlier-layout");
         try (EmbeddedPostgres earlier = EmbeddedPostgres.builder().setDataDirectory(dataDir.resolve("postgres"))
                 .setCleanDataDirectory(false).start()) {
             // the earlier version's migrations alone: a repeatable migration of today would run at any target

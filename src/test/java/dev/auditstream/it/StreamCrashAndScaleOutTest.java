@@ -219,7 +219,7 @@ class StreamCrashAndScaleOutTest {
 
     @Test
     void threeInstancesOneKilledOneStoppedDeliverEveryEventInOrderDuplicatingOnlyTheKilledOnesBatch() throws Exception {
-        Path dataDir = RunningService.newDataDir("three-instances");
+        Path dataDir = RunningService.emptyDataDir("three-instances");
         List<SplunkHec> receivers = new ArrayList<>();
         List<ChildService> instances = new ArrayList<>();
         // the database outlives every instance, as a managed PostgreSQL does
