@@ -10,7 +10,6 @@ import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,10 +17,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.receivers.ConnectionTrap;
 import dev.auditstream.stores.LoopbackGcs;
 import dev.auditstream.support.RunningService;
+import dev.auditstream.support.TestDns;
 import dev.auditstream.support.StreamApi;
 import dev.auditstream.support.TestJson;
 
@@ -34,15 +33,7 @@ class DestinationAddressTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    /** The DNS as this test tells it; a host it was told nothing about does not resolve. */
-    private static final Map<String, InetAddress[]> DNS = new ConcurrentHashMap<>();
-    private static final HostResolver RESOLVER = host -> {
-        InetAddress[] answer = DNS.get(host);
-        if (answer == null) {
-            throw new UnknownHostException(host + ": SERVFAIL");
-        }
-        return answer;
-    };
+    private static final TestDns DNS = new TestDns();
 
     private static ConnectionTrap loopback;
     private static RunningService service;
@@ -54,7 +45,7 @@ class DestinationAddressTest {
         service = RunningService.start(RunningService.newDataDir("destination-addresses"), Map.of(
                 "auditstream.delivery.poll-interval", "100",
                 "auditstream.delivery.backoff-base", "PT0.2S",
-                "auditstream.delivery.backoff-max", "PT1S"), Map.of("hostResolver", RESOLVER));
+                "auditstream.delivery.backoff-max", "PT1S"), Map.of("hostResolver", DNS));
         streams = new StreamApi(service);
     }
 
@@ -146,6 +137,6 @@ class DestinationAddressTest {
         for (int i = 0; i < addresses.length; i++) {
             answer[i] = InetAddress.getByName(addresses[i]);
         }
-        DNS.put(host, answer);
+        DNS.answer(host, answer);
     }
 }

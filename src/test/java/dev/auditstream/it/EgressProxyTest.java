@@ -4,12 +4,10 @@ import static dev.auditstream.support.StreamApi.inState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -19,13 +17,13 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.receivers.ConnectProxy;
 import dev.auditstream.receivers.TestCertificates;
 import dev.auditstream.receivers.WebhookReceiver;
 import dev.auditstream.stores.LoopbackSts;
 import dev.auditstream.stores.S3ProxyServer;
 import dev.auditstream.support.RunningService;
+import dev.auditstream.support.TestDns;
 import dev.auditstream.support.StreamApi;
 import dev.auditstream.support.TestJson;
 
@@ -40,14 +38,7 @@ class EgressProxyTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String PUBLIC_ADDRESS = "93.184.216.34";
-    private static final Map<String, InetAddress[]> DNS = new ConcurrentHashMap<>();
-    private static final HostResolver RESOLVER = host -> {
-        InetAddress[] answer = DNS.get(host);
-        if (answer == null) {
-            throw new UnknownHostException(host + ": SERVFAIL");
-        }
-        return answer;
-    };
+    private static final TestDns DNS = new TestDns();
 
     private static ConnectProxy proxy;
     private static S3ProxyServer s3;
@@ -68,7 +59,7 @@ class EgressProxyTest {
         clientIdentity = TestCertificates.create(certificates, "egress-client", null, 30);
         webhook = WebhookReceiver.builder("whsec_" + java.util.Base64.getEncoder().encodeToString(new byte[32]))
                 .mutualTls(TestCertificates.serverTls(receiverIdentity, clientIdentity)).start();
-        DNS.put("siem.test", new InetAddress[] {InetAddress.getByName(PUBLIC_ADDRESS)});
+        DNS.answer("siem.test", InetAddress.getByName(PUBLIC_ADDRESS));
         proxy.route(PUBLIC_ADDRESS + ":443", Integer.parseInt(webhook.baseUrl().replaceFirst(".*:", "")));
         service = RunningService.start(RunningService.newDataDir("egress-proxy"), Map.ofEntries(
                 Map.entry("auditstream.egress.proxy", proxy.url()),
@@ -84,7 +75,7 @@ class EgressProxyTest {
                 Map.entry("auditstream.aws.secret-access-key", "service-own-secret"),
                 Map.entry("auditstream.delivery.poll-interval", "100"),
                 Map.entry("auditstream.delivery.backoff-base", "PT0.2S"),
-                Map.entry("auditstream.delivery.backoff-max", "PT1S")), Map.of("hostResolver", RESOLVER));
+                Map.entry("auditstream.delivery.backoff-max", "PT1S")), Map.of("hostResolver", DNS));
         streams = new StreamApi(service);
     }
 
@@ -137,9 +128,9 @@ class EgressProxyTest {
     @Order(3)
     void aDestinationThatResolvesToAPrivateAddressIsRefusedAndNeverReachesTheProxy() throws Exception {
         String org = service.createOrganization("Egress Rebinding");
-        DNS.put("rebind.test", new InetAddress[] {InetAddress.getByName("93.184.216.35")});
+        DNS.answer("rebind.test", InetAddress.getByName("93.184.216.35"));
         String id = streams.create(org, "GenericHttps", webhookConfig("rebind.test")).get("id").asText();
-        DNS.put("rebind.test", new InetAddress[] {InetAddress.getLoopbackAddress()});
+        DNS.answer("rebind.test", InetAddress.getLoopbackAddress());
         int before = proxy.targets().size() + proxy.refused().size();
 
         JsonNode test = TestJson.read(service.post("/log_streams/" + id + "/test", "{}").body());
