@@ -177,6 +177,32 @@ class StreamAlertsTest {
     }
 
     @Test
+    void anExportThatCannotBeWrittenIsReportedToTheOperator() throws Exception {
+        String org = service.createOrganization("Export Org");
+        streams.send(org, "exported", 1);
+        service.execute("""
+                CREATE FUNCTION refuse_export_chunks() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'export chunks refused for the test'; END $$""");
+        service.execute("CREATE TRIGGER refuse_export_chunks BEFORE INSERT ON audit_log_export_chunk "
+                + "FOR EACH ROW EXECUTE FUNCTION refuse_export_chunks()");
+        try {
+            var created = service.post("/audit_logs/exports", "{\"organization_id\":\"" + org
+                    + "\",\"range_start\":\"2000-01-01T00:00:00Z\",\"range_end\":\"2100-01-01T00:00:00Z\"}");
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            String exportId = TestJson.read(created.body()).get("id").asText();
+
+            JsonNode failed = awaitOperatorEvent(e -> e.get("type").asText().equals("export.failed")
+                    && e.at("/data/export_id").asText().equals(exportId));
+            assertThat(failed.at("/data/organization_id").asText()).isEqualTo(org);
+            assertThat(TestJson.read(service.get("/audit_logs/exports/" + exportId).body()).get("state").asText())
+                    .isEqualTo("error");
+        } finally {
+            service.execute("DROP TRIGGER refuse_export_chunks ON audit_log_export_chunk");
+            service.execute("DROP FUNCTION refuse_export_chunks()");
+        }
+    }
+
+    @Test
     void badContactsAreRefusedWithTheirFieldAndChangeNothing() throws Exception {
         String org = service.createOrganization("Strict Org");
         setContacts(org, "[\"admin@strict.test\"]");
