@@ -221,7 +221,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         registry.bind("idleStreams", new IdleStreams(dataSource, idleLock,
                 settings.duration("auditstream.delivery.poll-interval"), listening));
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
-        registry.bind("eventBatches", new EventBatches(dataSource, maxBatch));
+        registry.bind("eventBatches", new EventBatches(dataSource, maxBatch,
+                settings.bytes("auditstream.delivery.max-batch-bytes")));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);
