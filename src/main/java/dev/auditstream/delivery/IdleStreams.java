@@ -24,11 +24,16 @@ import javax.sql.DataSource;
  */
 public final class IdleStreams {
 
-    /** Due streams no instance holds, with no dead letters to send again and nothing after their cursor. */
+    /**
+     * Due streams no instance holds, with no dead letters to send again and nothing after their cursor. Rows another
+     * transaction holds are left for the next time: the claim pass this runs in never waits for a row.
+     */
     private static final String MARK_CAUGHT_UP = """
             UPDATE log_stream s SET caught_up = true
-            WHERE NOT s.caught_up AND s.state <> 'inactive' AND NOT s.redrive_requested AND s.next_attempt_at <= now()
-              AND (s.lease_until IS NULL OR s.lease_until < now())
+            WHERE s.id IN (SELECT id FROM log_stream
+                           WHERE NOT caught_up AND state <> 'inactive' AND NOT redrive_requested
+                             AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                           FOR NO KEY UPDATE SKIP LOCKED)
               AND NOT EXISTS (SELECT 1 FROM audit_event e
                   WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq))""";
 
