@@ -6,7 +6,11 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,8 +23,9 @@ import java.util.concurrent.locks.LockSupport;
  * due requests in order, and each request's latency counts from its due time, so waiting for a free connection
  * is included (no coordinated omission). Plain sockets: the JDK HttpClient added seconds of its own at this rate.
  *
- * <p>Usage: java bench/DeliveryLoad.java --url http://127.0.0.1:PORT --api-key KEY --organization ORG
- * [--rate 1000] [--seconds 20] [--connections 16]
+ * <p>Usage: java bench/DeliveryLoad.java --url http://127.0.0.1:PORT --api-key KEY
+ * (--organization ORG | --organizations FILE) [--rate 1000] [--seconds 20] [--connections 16]
+ * (--organizations: one id a line; request i goes to organization i modulo their number, so all get the same rate)
  *
  * <p>Prints one line: load-result sent=.. ok=.. failed=.. unanswered=.. rate=.. post_p50_ms=.. post_p99_ms=..
  * late_max_ms=.. (rate: achieved while sending; late_max_ms: the most the scheduler itself ran late, which should
@@ -29,7 +34,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class DeliveryLoad {
 
     public static void main(String[] args) throws Exception {
-        String url = null, apiKey = null, organization = null;
+        String url = null, apiKey = null;
+        List<String> organizations = new ArrayList<>();
         double rate = 1000, seconds = 20;
         int connections = 16;
         for (int i = 0; i < args.length; i += 2) {
@@ -37,29 +43,24 @@ public final class DeliveryLoad {
             switch (args[i]) {
                 case "--url" -> url = value;
                 case "--api-key" -> apiKey = value;
-                case "--organization" -> organization = value;
+                case "--organization" -> organizations.add(value);
+                case "--organizations" -> Files.readAllLines(Path.of(value)).stream().map(String::strip)
+                        .filter(line -> !line.isEmpty()).forEach(organizations::add);
                 case "--rate" -> rate = Double.parseDouble(value);
                 case "--seconds" -> seconds = Double.parseDouble(value);
                 case "--connections" -> connections = Integer.parseInt(value);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        if (url == null || apiKey == null || organization == null) {
-            throw new IllegalArgumentException("--url, --api-key and --organization are required");
+        if (url == null || apiKey == null || organizations.isEmpty()) {
+            throw new IllegalArgumentException("--url, --api-key and --organization(s) are required");
         }
         URI uri = URI.create(url);
         InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
-        byte[] body = ("{\"organization_id\":\"" + organization + "\",\"event\":{"
-                + "\"action\":\"user.signed_in\",\"occurred_at\":\"2024-01-15T10:30:00.000Z\","
-                + "\"actor\":{\"id\":\"user_456\",\"type\":\"user\"},"
-                + "\"targets\":[{\"id\":\"user_123\",\"type\":\"user\"}],"
-                + "\"context\":{\"location\":\"192.168.1.1\",\"user_agent\":\"Chrome/91.0\"}}}")
-                .getBytes(StandardCharsets.UTF_8);
-        byte[] head = ("POST /audit_logs/events HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-                + "\r\nAuthorization: Bearer " + apiKey + "\r\nContent-Type: application/json\r\nContent-Length: "
-                + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-        byte[] request = Arrays.copyOf(head, head.length + body.length);
-        System.arraycopy(body, 0, request, head.length, body.length);
+        byte[][] requests = new byte[organizations.size()][];
+        for (int o = 0; o < requests.length; o++) {
+            requests[o] = request(uri, apiKey, organizations.get(o));
+        }
 
         int total = (int) Math.round(rate * seconds);
         long[] latencies = new long[total];
@@ -80,7 +81,7 @@ public final class DeliveryLoad {
                         }
                         int slot = (int) ticket[0];
                         try {
-                            int status = connection.exchange(request);
+                            int status = connection.exchange(requests[slot % requests.length]);
                             if (status / 100 == 2) {
                                 latencies[slot] = System.nanoTime() - ticket[1];
                                 ok.incrementAndGet();
@@ -134,6 +135,22 @@ public final class DeliveryLoad {
                 (total - 1) / Math.max(1e-9, (lastSent - start) / 1e9),
                 percentile(answered, 0.50) / 1e6, percentile(answered, 0.99) / 1e6, lateMax / 1e6);
         System.exit(0);
+    }
+
+    /** One event for the organization, as a whole HTTP/1.1 request. */
+    static byte[] request(URI uri, String apiKey, String organization) {
+        byte[] body = ("{\"organization_id\":\"" + organization + "\",\"event\":{"
+                + "\"action\":\"user.signed_in\",\"occurred_at\":\"2024-01-15T10:30:00.000Z\","
+                + "\"actor\":{\"id\":\"user_456\",\"type\":\"user\"},"
+                + "\"targets\":[{\"id\":\"user_123\",\"type\":\"user\"}],"
+                + "\"context\":{\"location\":\"192.168.1.1\",\"user_agent\":\"Chrome/91.0\"}}}")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] head = ("POST /audit_logs/events HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
+                + "\r\nAuthorization: Bearer " + apiKey + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] request = Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, request, head.length, body.length);
+        return request;
     }
 
     static double percentile(long[] sorted, double p) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.BitSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -33,12 +34,17 @@ import com.sun.net.httpserver.HttpServer;
  *
  * <p>GET /stats answers one line of key=value pairs; POST /reset-live clears the live (ULID) figures.
  *
+ * <p>POST /hook/NAME is a Generic HTTPS destination (JSON array or NDJSON of {"event":{"id":"...",...},...} entries);
+ * the live figures of each NAME are kept apart (a fan-out's streams receive the same events), GET /hook-stats/NAME
+ * answers them as one line and POST /reset-live clears them too. Signatures are not checked.
+ *
  * <p>Usage: java -Dsun.net.httpserver.nodelay=true bench/DeliveryReceiver.java --port P --expect N
  * [--threads T] [--api-key K] [--write-body FILE] (--write-body writes wrk's gzipped 1000-entry body and exits)
  */
 public final class DeliveryReceiver {
 
     static final byte[] MARKER = "{\"message\":{\"id\":\"".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] HOOK_MARKER = "{\"event\":{\"id\":\"".getBytes(StandardCharsets.US_ASCII);
     static final int ID_LENGTH = 26;
     static final int BUCKETS = 120_000; // 1 ms buckets up to 2 minutes, then one overflow bucket
 
@@ -64,6 +70,63 @@ public final class DeliveryReceiver {
     final AtomicLong liveDuplicates = new AtomicLong();
     final AtomicLong liveBadIds = new AtomicLong();
     final AtomicLongArray latency = new AtomicLongArray(BUCKETS + 1);
+    final Map<String, Hook> hooks = new ConcurrentHashMap<>();
+
+    /** One Generic HTTPS destination's live events: ids seen, and the accept-to-receiver histogram. */
+    static final class Hook {
+        final Set<String> ids = ConcurrentHashMap.newKeySet();
+        final AtomicLong requests = new AtomicLong();
+        final AtomicLong duplicates = new AtomicLong();
+        final AtomicLong badIds = new AtomicLong();
+        final AtomicLongArray latency = new AtomicLongArray(BUCKETS + 1);
+
+        void count(byte[] body, long now) {
+            requests.incrementAndGet();
+            for (int i = indexOf(body, HOOK_MARKER, 0); i >= 0; i = indexOf(body, HOOK_MARKER, i + 1)) {
+                int id = i + HOOK_MARKER.length;
+                if (id + ID_LENGTH > body.length) {
+                    break;
+                }
+                String value = new String(body, id, ID_LENGTH, StandardCharsets.US_ASCII);
+                long acceptedAt = ulidMillis(value);
+                if (acceptedAt < 0) {
+                    badIds.incrementAndGet();
+                } else if (!ids.add(value)) {
+                    duplicates.incrementAndGet();
+                } else {
+                    latency.incrementAndGet((int) Math.min(Math.max(0, now - acceptedAt), BUCKETS));
+                }
+            }
+        }
+
+        String stats() {
+            long[] counts = new long[BUCKETS + 1];
+            long total = 0, max = -1;
+            for (int i = 0; i <= BUCKETS; i++) {
+                counts[i] = latency.get(i);
+                total += counts[i];
+                if (counts[i] > 0) {
+                    max = i;
+                }
+            }
+            return "requests=" + requests.get() + " live=" + total + " live_duplicates=" + duplicates.get()
+                    + " live_bad_ids=" + badIds.get() + " live_p50_ms=" + percentile(counts, total, 0.50)
+                    + " live_p99_ms=" + percentile(counts, total, 0.99) + " live_max_ms=" + max;
+        }
+    }
+
+    static int indexOf(byte[] data, byte[] pattern, int from) {
+        outer:
+        for (int i = from; i <= data.length - pattern.length; i++) {
+            for (int k = 0; k < pattern.length; k++) {
+                if (data[i + k] != pattern[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
 
     DeliveryReceiver(int expected, String apiKey) {
         this.expected = expected;
@@ -140,6 +203,15 @@ public final class DeliveryReceiver {
                 exchange.getRequestBody().readAllBytes();
                 resetLive();
                 respond(exchange, 200, "ok\n");
+            } else if (method.equals("POST") && path.startsWith("/hook/")) {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                hooks.computeIfAbsent(path.substring("/hook/".length()), name -> new Hook())
+                        .count(body, System.currentTimeMillis());
+                respond(exchange, 200, "{}");
+            } else if (method.equals("GET") && path.startsWith("/hook-stats/")) {
+                exchange.getRequestBody().readAllBytes();
+                Hook hook = hooks.get(path.substring("/hook-stats/".length()));
+                respond(exchange, 200, (hook == null ? new Hook() : hook).stats() + "\n");
             } else if (method.equals("POST") && path.equals("/api/v2/logs")) {
                 byte[] body = exchange.getRequestBody().readAllBytes();
                 long now = System.currentTimeMillis();
@@ -331,6 +403,7 @@ public final class DeliveryReceiver {
     }
 
     void resetLive() {
+        hooks.clear();
         liveIds = ConcurrentHashMap.newKeySet();
         live.set(0);
         liveDuplicates.set(0);

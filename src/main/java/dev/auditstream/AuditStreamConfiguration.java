@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
 
@@ -65,6 +66,7 @@ import dev.auditstream.delivery.DeliveryHistory;
 import dev.auditstream.delivery.DeliveryOutcomes;
 import dev.auditstream.delivery.DeliveryTargets;
 import dev.auditstream.delivery.EventBatches;
+import dev.auditstream.delivery.IdleStreams;
 import dev.auditstream.delivery.LeaseRelease;
 import dev.auditstream.streams.LogStreams;
 import dev.auditstream.streams.SecretResealing;
@@ -221,15 +223,23 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         HealthCheckRegistry.get(context).register(deliveryHealth);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
+        long idleLock = settings.integer("auditstream.locks.idle-streams");
+        BooleanSupplier listening = () -> false;
         if (settings.flag("auditstream.delivery.wake-on-commit")) {
-            // stopped before the database too
-            context.addService(new CommitWakeups(database, context,
+            CommitWakeups wakeups = new CommitWakeups(database, context,
                     settings.duration("auditstream.delivery.wake-reconnect-delay"),
-                    settings.duration("auditstream.delivery.wake-min-interval")), true, true);
+                    settings.duration("auditstream.delivery.wake-min-interval"), idleLock);
+            // stopped before the database too
+            context.addService(wakeups, true, true);
+            listening = wakeups::listening;
         }
+        // without wake-ups no stream is marked caught up: every claim pass looks into the log for every due stream
+        registry.bind("idleStreams", new IdleStreams(dataSource, idleLock,
+                settings.duration("auditstream.delivery.poll-interval"), listening));
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
         // one read ahead per drain at most: as many readers as workers
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch,
+                settings.bytes("auditstream.delivery.max-batch-bytes"),
                 settings.flag("auditstream.delivery.read-ahead")
                         ? context.getExecutorServiceManager().newFixedThreadPool(this, "read-ahead",
                                 settings.integer("auditstream.delivery.workers"))

@@ -5,6 +5,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
@@ -21,8 +24,10 @@ import dev.auditstream.db.Database;
  * on {@code audit_event} notifies this installation's channel once per insert statement, and PostgreSQL delivers the
  * notification only when its transaction commits. This listener holds a connection of its own (a LISTEN ties its
  * session up), waits on it on a daemon thread, and sends one wake-up per read however many notifications came in
- * (the claim's queue coalesces them further). After any failure (a database restart, a terminated session) it
- * connects again after a delay, and wakes once: events may have committed while it was not listening.
+ * (the claim's queue coalesces them further). Before waking, it clears the caught-up mark of the streams of the
+ * organizations the notifications name, so the claim looks into the log for those streams only (see
+ * {@link IdleStreams}). After any failure (a database restart, a terminated session) it connects again after a delay,
+ * clears every stream's mark and wakes once: events may have committed while it was not listening.
  */
 public final class CommitWakeups extends ServiceSupport {
 
@@ -40,17 +45,24 @@ public final class CommitWakeups extends ServiceSupport {
     /** How long one wait for notifications lasts; a connection silent that long is checked (a server gone quiet). */
     private static final int WAIT_MILLIS = 10_000;
     private static final int CHECK_SECONDS = 5;
+    /** A notification's payload when the organizations would not fit (see V9__delivery_wakeups.sql). */
+    private static final String EVERY_ORGANIZATION = "*";
 
     private final Database database;
     private final CamelContext context;
     private final Duration reconnectDelay;
     private final Duration minInterval;
+    private final long idleLock;
     private volatile boolean running;
+    private volatile boolean listening;
     private volatile Connection connection;
     private ProducerTemplate producer;
     private Thread thread;
 
-    public CommitWakeups(Database database, CamelContext context, Duration reconnectDelay, Duration minInterval) {
+    /** @param idleLock the advisory lock between marking streams caught up and clearing the marks */
+    public CommitWakeups(Database database, CamelContext context, Duration reconnectDelay, Duration minInterval,
+                         long idleLock) {
+        this.idleLock = idleLock;
         this.database = database;
         this.context = context;
         this.reconnectDelay = reconnectDelay;
@@ -85,11 +97,14 @@ public final class CommitWakeups extends ServiceSupport {
                     LOG.info("Delivery wake-ups are listening on {} again", channel);
                     failing = false;
                 }
+                markWoken(listening, Set.of(EVERY_ORGANIZATION));
+                this.listening = true;
                 wake();
                 PGConnection notifications = listening.unwrap(PGConnection.class);
                 while (running) {
                     PGNotification[] received = notifications.getNotifications(WAIT_MILLIS);
                     if (received != null && received.length > 0) {
+                        markWoken(listening, organizations(received));
                         wake();
                         // notifications meanwhile wait in the connection and make one wake-up after the interval
                         Thread.sleep(minInterval.toMillis());
@@ -109,6 +124,7 @@ public final class CommitWakeups extends ServiceSupport {
                 }
                 failing = true;
             } finally {
+                this.listening = false;
                 connection = null;
             }
             pause();
@@ -125,6 +141,28 @@ public final class CommitWakeups extends ServiceSupport {
             statement.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
             return channel;
         }
+    }
+
+    /**
+     * True while every commit's notification reaches this instance: only then may a stream be marked caught up, as
+     * only then does a later commit clear the mark.
+     */
+    public boolean listening() {
+        return listening;
+    }
+
+    private static Set<String> organizations(PGNotification[] received) {
+        Set<String> named = new HashSet<>();
+        for (PGNotification notification : received) {
+            named.addAll(Arrays.asList(notification.getParameter().split(",")));
+        }
+        return named;
+    }
+
+    /** The streams of these organizations (or of all) are no longer caught up: the next claim looks into the log. */
+    private void markWoken(Connection connection, Set<String> organizations) throws SQLException {
+        IdleStreams.clear(connection, idleLock, organizations.contains(EVERY_ORGANIZATION) ? null
+                : organizations.toArray(String[]::new));
     }
 
     /** Queues a claim pass, only while the context runs (never into a shutdown in progress). */

@@ -75,7 +75,7 @@ public final class DeliveryWorkers extends ServiceSupport {
     private static final String OTHERS_DUE = """
             SELECT 1 FROM log_stream s
             WHERE s.id <> ? AND s.state <> 'inactive' AND s.next_attempt_at <= now()
-              AND (s.lease_until IS NULL OR s.lease_until < now())
+              AND (s.lease_until IS NULL OR s.lease_until < now()) AND NOT s.caught_up
               AND EXISTS (SELECT 1 FROM audit_event e
                           WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq)
                             AND e.xid < pg_snapshot_xmin(pg_current_snapshot()))

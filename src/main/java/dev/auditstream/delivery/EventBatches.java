@@ -29,30 +29,42 @@ import dev.auditstream.destinations.StoredEvent;
 /**
  * Reads a stream's next events from the log. Only rows below the oldest running transaction's id are read, in
  * (xid, seq) order: an insert that commits late has a smaller xid than rows already visible, and this watermark
- * keeps the cursor from moving past it before it is visible. While a full batch is being sent, the batch after it is
- * read on another thread ({@link ReadAhead}), so a drain's database reads and its destination's answers overlap.
+ * keeps the cursor from moving past it before it is visible. A read is bounded by rows and by the bytes of the events
+ * it returns (the running sum of their sizes, counted in the database), so a worker holds at most that much however
+ * large the events are; an event larger than the bound on its own comes alone. While a batch with more after it is
+ * being sent, the next one is read on another thread ({@link ReadAhead}), so a drain's database reads and its
+ * destination's answers overlap.
  */
 public final class EventBatches {
 
+    /** {@code more}: another event follows this one (read or not), so the batch may not be the last. */
     private static final String NEXT = """
-            SELECT xid::text AS position_xid, seq, id, action,
-                   (extract(epoch FROM occurred_at) * 1000)::bigint, (extract(epoch FROM accepted_at) * 1000)::bigint,
-                   event
-            FROM audit_event
-            WHERE organization_id = ? AND (xid, seq) > (?::xid8, ?)
-              AND xid < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY xid, seq
-            LIMIT ?""";
+            SELECT xid::text AS position_xid, seq, id, action, occurred_ms, accepted_ms, event, more
+            FROM (SELECT xid, seq, id, action,
+                         (extract(epoch FROM occurred_at) * 1000)::bigint AS occurred_ms,
+                         (extract(epoch FROM accepted_at) * 1000)::bigint AS accepted_ms,
+                         event, row_number() OVER log AS n, sum(octet_length(event)) OVER log AS bytes_through,
+                         lead(true, 1, false) OVER log AS more
+                  FROM audit_event
+                  WHERE organization_id = ? AND (xid, seq) > (?::xid8, ?)
+                    AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                  WINDOW log AS (ORDER BY xid, seq)
+                  ORDER BY xid, seq
+                  LIMIT ?) next_events
+            WHERE n = 1 OR bytes_through <= ?
+            ORDER BY xid, seq""";
 
     private final DataSource dataSource;
     private final int maxBatch;
+    private final long maxBytes;
     /** Runs the reads ahead; null when reading ahead is off. */
     private final ExecutorService readers;
     private final Map<String, Predicate<String>> filters = new ConcurrentHashMap<>();
 
-    public EventBatches(DataSource dataSource, int maxBatch, ExecutorService readers) {
+    public EventBatches(DataSource dataSource, int maxBatch, long maxBytes, ExecutorService readers) {
         this.dataSource = dataSource;
         this.maxBatch = maxBatch;
+        this.maxBytes = maxBytes;
         this.readers = readers;
     }
 
@@ -100,15 +112,18 @@ public final class EventBatches {
         List<StoredEvent> events = new ArrayList<>(limit);
         Batch.Position scanned = null;
         int rows = 0;
+        boolean more = false;
         try (Connection connection = dataSource.getConnection();
              PreparedStatement ps = connection.prepareStatement(NEXT)) {
             ps.setString(1, (String) stream.get("organization_id"));
             ps.setString(2, cursorXid);
             ps.setLong(3, cursorSeq);
             ps.setInt(4, limit);
+            ps.setLong(5, maxBytes);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     rows++;
+                    more = rs.getBoolean(8);
                     scanned = new Batch.Position(rs.getString(1), rs.getLong(2));
                     String action = rs.getString(4);
                     StoredEvent event = new StoredEvent(scanned.xid(), scanned.seq(), rs.getString(3), action,
@@ -125,7 +140,7 @@ public final class EventBatches {
             // nothing after the suspect to learn from yet: wait for more events, the suspect stays undelivered
             return new Batch(events, null, false);
         }
-        return new Batch(events, scanned, rows == limit, suspect);
+        return new Batch(events, scanned, more, suspect);
     }
 
     /** {@code {"actions": ["user.*", "document.updated"]}}: an event passes when its action matches a glob. */

@@ -9,7 +9,7 @@ import dev.auditstream.destinations.StoredEvent;
  *
  * @param events  the events to send
  * @param scanned the last position read, filtered-out events included
- * @param full    the read hit its limit, so more may be waiting
+ * @param full    more events follow the last one read (the read hit its bound in rows or in bytes)
  * @param suspect the event just after the cursor that was refused alone, left out: these events are sent to learn
  *                whether the destination takes anything (then it is dead-lettered); null when none is suspected
  */

@@ -440,7 +440,7 @@ public final class LogStreams {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("""
                     UPDATE log_stream SET cursor_xid = ?::xid8, cursor_seq = ? - 1, next_attempt_at = now(),
-                        lease_owner = NULL, lease_until = NULL, lease_token = NULL
+                        lease_owner = NULL, lease_until = NULL, lease_token = NULL, caught_up = false
                     WHERE id = ?""")) {
                 ps.setString(1, xid);
                 ps.setLong(2, seq);

@@ -1,0 +1,128 @@
+package dev.auditstream.delivery;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+import javax.sql.DataSource;
+
+/**
+ * Marks streams whose cursor is at their organization's head as caught up ({@code log_stream.caught_up}), so that
+ * the claim looks into the audit log only for streams that may have work: an idle stream costs a claim pass no index
+ * probe. A commit's wake-up clears the mark of its organizations' streams (see {@link CommitWakeups}), so the mark
+ * is set only while this instance's listener hears every commit.
+ * <p>
+ * Marking and clearing exclude each other by an advisory lock, exclusive for the marking, shared by the listeners'
+ * clearing, and each looks at the rows in a statement that starts after its lock was taken. A wake-up for an event
+ * the marking statement cannot see started after the event committed, so it either finished before the marking took
+ * its lock (and the marking, started later, sees the event) or it waits for the marking's commit and clears the
+ * mark after it. A stream counts as caught up only with nothing at all after its cursor, below the watermark or not,
+ * so events that committed behind an older running transaction keep it looked at until they are delivered.
+ */
+public final class IdleStreams {
+
+    /**
+     * Due streams no instance holds, with no dead letters to send again and nothing after their cursor. Rows another
+     * transaction holds are left for the next time: the claim pass this runs in never waits for a row.
+     */
+    private static final String MARK_CAUGHT_UP = """
+            UPDATE log_stream s SET caught_up = true
+            WHERE s.id IN (SELECT id FROM log_stream
+                           WHERE NOT caught_up AND state <> 'inactive' AND NOT redrive_requested
+                             AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                           FOR NO KEY UPDATE SKIP LOCKED)
+              AND NOT EXISTS (SELECT 1 FROM audit_event e
+                  WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq))""";
+
+    private final DataSource dataSource;
+    private final long lock;
+    private final long everyNanos;
+    private final BooleanSupplier listening;
+    private long lastCheck;
+    private boolean checked;
+
+    /**
+     * @param lock      the advisory lock between marking and the wake-ups' clearing
+     * @param every     at most one marking per this interval (claim passes run far more often while events come in)
+     * @param listening whether every commit's wake-up reaches this instance now
+     */
+    public IdleStreams(DataSource dataSource, long lock, Duration every, BooleanSupplier listening) {
+        this.dataSource = dataSource;
+        this.lock = lock;
+        this.everyNanos = every.toNanos();
+        this.listening = listening;
+    }
+
+    /** Route step of the claim pass (one at a time): marks the streams found at their organization's head. */
+    public void markCaughtUp() throws SQLException {
+        long now = System.nanoTime();
+        if (!listening.getAsBoolean() || (checked && now - lastCheck < everyNanos)) {
+            return;
+        }
+        checked = true;
+        lastCheck = now;
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                // while a wake-up clears marks, or another instance marks: the next pass marks
+                if (tryLock(c)) {
+                    try (PreparedStatement ps = c.prepareStatement(MARK_CAUGHT_UP)) {
+                        ps.executeUpdate();
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    private boolean tryLock(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
+            ps.setLong(1, lock);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    /**
+     * Clears the mark of the streams of these organizations (of all with {@code null}), in a transaction of its own
+     * on this connection, after the other side of the lock: the clearing statement sees any mark set before.
+     */
+    static void clear(Connection c, long lock, String[] organizations) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(?)")) {
+                ps.setLong(1, lock);
+                ps.execute();
+            }
+            if (organizations == null) {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE log_stream SET caught_up = false WHERE caught_up")) {
+                    ps.executeUpdate();
+                }
+            } else {
+                // only rows that change: another instance's listener may have cleared them already
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE log_stream SET caught_up = false WHERE caught_up AND organization_id = ANY (?)")) {
+                    ps.setArray(1, c.createArrayOf("text", organizations));
+                    ps.executeUpdate();
+                }
+            }
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+}
