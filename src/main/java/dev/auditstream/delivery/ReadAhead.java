@@ -18,11 +18,12 @@ public final class ReadAhead {
     /** The batch read ahead from {@code cursor}, or null (none, read from elsewhere, or its read failed). */
     Batch take(Batch.Position cursor) {
         CompletableFuture<Batch> pending = next;
-        boolean fits = pending != null && from.equals(cursor);
-        discard();
-        if (!fits) {
+        if (pending == null || !from.equals(cursor)) {
+            discard();
             return null;
         }
+        next = null;
+        from = null;
         try {
             return pending.join();
         } catch (CompletionException e) {
