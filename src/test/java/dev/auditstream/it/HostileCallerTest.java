@@ -263,6 +263,9 @@ class HostileCallerTest {
         api(calls, "GET", "/organizations/{id}/alert_contacts", () -> "/organizations/" + swept + "/alert_contacts", null);
         api(calls, "PUT", "/organizations/{id}/alert_contacts", () -> "/organizations/" + swept + "/alert_contacts",
                 "{\"emails\":[\"it@swept.test\"]}");
+        api(calls, "GET", "/organizations/{id}/usage", () -> "/organizations/" + swept + "/usage", null);
+        api(calls, "GET", "/usage", () -> "/usage?limit=2", null);
+        api(calls, "GET", "/egress", () -> "/egress", null);
         api(calls, "POST", "/audit_logs/events", () -> "/audit_logs/events", event);
         api(calls, "GET", "/audit_logs/events", () -> "/audit_logs/events?organization_id=" + swept + "&limit=2", null);
         api(calls, "POST", "/audit_logs/actions/{action}/schemas", () -> "/audit_logs/actions/hostile.schema/schemas",
@@ -293,6 +296,7 @@ class HostileCallerTest {
                 () -> "/log_streams/" + sweptStream + "/dead_letters/redrive", "{}");
 
         portal(calls, "GET", "/portal/api/session", () -> "/portal/api/session", null);
+        portal(calls, "GET", "/portal/api/egress", () -> "/portal/api/egress", null);
         portal(calls, "GET", "/portal/api/alert_contacts", () -> "/portal/api/alert_contacts", null);
         portal(calls, "PUT", "/portal/api/alert_contacts", () -> "/portal/api/alert_contacts",
                 "{\"emails\":[\"it@swept.test\"]}");
