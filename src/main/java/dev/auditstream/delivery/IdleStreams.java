@@ -2,12 +2,13 @@ package dev.auditstream.delivery;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
+
+import dev.auditstream.db.Transactions;
 
 /**
  * Marks streams whose cursor is at their organization's head as caught up ({@code log_stream.caught_up}), so that
@@ -65,31 +66,15 @@ public final class IdleStreams {
         checked = true;
         lastCheck = now;
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
+            Transactions.inTransaction(c, tx -> {
                 // while a wake-up clears marks, or another instance marks: the next pass marks
-                if (tryLock(c)) {
-                    try (PreparedStatement ps = c.prepareStatement(MARK_CAUGHT_UP)) {
+                if (Transactions.tryAdvisoryLock(tx, lock)) {
+                    try (PreparedStatement ps = tx.prepareStatement(MARK_CAUGHT_UP)) {
                         ps.executeUpdate();
                     }
                 }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
-    }
-
-    private boolean tryLock(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
-            ps.setLong(1, lock);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
+                return null;
+            });
         }
     }
 
@@ -98,31 +83,25 @@ public final class IdleStreams {
      * on this connection, after the other side of the lock: the clearing statement sees any mark set before.
      */
     static void clear(Connection c, long lock, String[] organizations) throws SQLException {
-        c.setAutoCommit(false);
-        try {
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(?)")) {
+        Transactions.inTransaction(c, tx -> {
+            try (PreparedStatement ps = tx.prepareStatement("SELECT pg_advisory_xact_lock_shared(?)")) {
                 ps.setLong(1, lock);
                 ps.execute();
             }
             if (organizations == null) {
-                try (PreparedStatement ps = c.prepareStatement(
+                try (PreparedStatement ps = tx.prepareStatement(
                         "UPDATE log_stream SET caught_up = false WHERE caught_up")) {
                     ps.executeUpdate();
                 }
             } else {
                 // only rows that change: another instance's listener may have cleared them already
-                try (PreparedStatement ps = c.prepareStatement(
+                try (PreparedStatement ps = tx.prepareStatement(
                         "UPDATE log_stream SET caught_up = false WHERE caught_up AND organization_id = ANY (?)")) {
-                    ps.setArray(1, c.createArrayOf("text", organizations));
+                    ps.setArray(1, tx.createArrayOf("text", organizations));
                     ps.executeUpdate();
                 }
             }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+            return null;
+        });
     }
 }

@@ -9,6 +9,8 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import dev.auditstream.db.Transactions;
+
 /**
  * Counts accepted events per organization and month, off the ingest path: like a stream, the meter reads each
  * organization's log after its own cursor, in (xid, seq) order and only below the oldest running transaction (so an
@@ -63,28 +65,11 @@ public final class UsageMeter {
      */
     public boolean countNext() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                Map<String, Long> counted = locked(c) ? count(c) : Map.of();
-                c.commit();
-                // the counters follow the committed counts only
-                counted.forEach(metrics::ingested);
-                return counted.values().stream().anyMatch(events -> events >= batch);
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
-    }
-
-    private boolean locked(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
-            ps.setLong(1, lock);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
+            Map<String, Long> counted = Transactions.inTransaction(c,
+                    tx -> Transactions.tryAdvisoryLock(tx, lock) ? count(tx) : Map.of());
+            // the counters follow the committed counts only
+            counted.forEach(metrics::ingested);
+            return counted.values().stream().anyMatch(events -> events >= batch);
         }
     }
 
