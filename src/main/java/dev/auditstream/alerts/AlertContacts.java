@@ -21,9 +21,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auditstream.api.ApiException;
 import dev.auditstream.api.Json;
 import dev.auditstream.api.Validation;
+import dev.auditstream.db.Transactions;
 import dev.auditstream.events.Actor;
-import dev.auditstream.events.OwnEvents;
 import dev.auditstream.events.OwnEvents.Target;
+import dev.auditstream.events.OwnEvents;
 
 /**
  * GET and PUT /organizations/{id}/alert_contacts: the addresses an organization's alert emails go to. A request
@@ -71,29 +72,30 @@ public final class AlertContacts {
     public String set(String id, String organizationId, byte[] body, Actor actor) throws SQLException {
         List<String> emails = emails(Json.object(body));
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE organization o SET alert_emails = ?, updated_at = now()
-                    FROM (SELECT id, alert_emails FROM organization
-                          WHERE id = ? AND (?::text IS NULL OR id = ?) FOR UPDATE) previous
-                    WHERE o.id = previous.id
-                    RETURNING previous.alert_emails, o.name""")) {
-                Array array = c.createArrayOf("text", emails.toArray());
-                ps.setArray(1, array);
-                ps.setString(2, id);
-                ps.setString(3, organizationId);
-                ps.setString(4, organizationId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw ApiException.notFound("Organization", id);
-                    }
-                    if (!List.of((String[]) rs.getArray(1).getArray()).equals(emails)) {
-                        ownEvents.record(c, id, "organization.alert_contacts_updated", actor,
-                                Target.organization(id, rs.getString(2)), Map.of("changed", "emails"));
+            Transactions.inTransaction(c, tx -> {
+                try (PreparedStatement ps = tx.prepareStatement("""
+                        UPDATE organization o SET alert_emails = ?, updated_at = now()
+                        FROM (SELECT id, alert_emails FROM organization
+                              WHERE id = ? AND (?::text IS NULL OR id = ?) FOR UPDATE) previous
+                        WHERE o.id = previous.id
+                        RETURNING previous.alert_emails, o.name""")) {
+                    Array array = tx.createArrayOf("text", emails.toArray());
+                    ps.setArray(1, array);
+                    ps.setString(2, id);
+                    ps.setString(3, organizationId);
+                    ps.setString(4, organizationId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw ApiException.notFound("Organization", id);
+                        }
+                        if (!List.of((String[]) rs.getArray(1).getArray()).equals(emails)) {
+                            ownEvents.record(tx, id, "organization.alert_contacts_updated", actor,
+                                    Target.organization(id, rs.getString(2)), Map.of("changed", "emails"));
+                        }
                     }
                 }
-            }
-            c.commit();
+                return null;
+            });
         }
         return answer(id, emails);
     }

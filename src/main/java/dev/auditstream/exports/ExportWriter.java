@@ -25,6 +25,7 @@ import org.apache.commons.csv.CSVPrinter;
 
 import dev.auditstream.alerts.Alerts;
 import dev.auditstream.api.Json;
+import dev.auditstream.db.Transactions;
 
 /**
  * The background half of exports: writes a claimed export's {@code audit_logs_export.csv} row by row into database
@@ -73,10 +74,11 @@ public final class ExportWriter {
             finish(write, id, "ready", null, written);
         } catch (SQLException | RuntimeException e) {
             try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                finish(c, id, "error", e.getClass().getSimpleName(), new Written(null, null));
-                alerts.exportFailed(c, id, (String) claimed.get("organization_id"), e.getClass().getSimpleName());
-                c.commit();
+                Transactions.inTransaction(c, tx -> {
+                    finish(tx, id, "error", e.getClass().getSimpleName(), new Written(null, null));
+                    alerts.exportFailed(tx, id, (String) claimed.get("organization_id"), e.getClass().getSimpleName());
+                    return null;
+                });
             }
         }
     }
