@@ -10,6 +10,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -81,9 +82,7 @@ class StreamAlertsTest {
         JsonNode created = streams.create("{\"organization_id\":\"" + org + "\",\"type\":\"GenericHttps\",\"name\":"
                 + TestJson.quote(STREAM_NAME) + ",\"config\":{\"url\":\"http://127.0.0.1:1/\"}}");
         String id = created.get("id").asText();
-        try (WebhookReceiver destination = WebhookReceiver.start(created.at("/config/signingSecret").asText())) {
-            destination.failAlways(403);
-            streams.patch(id, "{\"config\":{\"url\":\"" + destination.baseUrl() + "\"}}");
+        try (WebhookReceiver destination = pointedAtReceiver(created, r -> r.failAlways(403))) {
             streams.send(org, "refused", 1);
             streams.awaitStream(id, inState("invalid"), WAIT);
 
@@ -138,9 +137,7 @@ class StreamAlertsTest {
         setContacts(org, "[\"oncall@error.test\"]");
         JsonNode created = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
         String id = created.get("id").asText();
-        try (WebhookReceiver destination = WebhookReceiver.start(created.at("/config/signingSecret").asText())) {
-            destination.failAlways(503);
-            streams.patch(id, "{\"config\":{\"url\":\"" + destination.baseUrl() + "\"}}");
+        try (WebhookReceiver destination = pointedAtReceiver(created, r -> r.failAlways(503))) {
             streams.send(org, "unavailable", 1);
             streams.awaitStream(id, inState("error"), WAIT);
 
@@ -159,9 +156,7 @@ class StreamAlertsTest {
         setContacts(org, "[\"soc@dead.test\"]");
         JsonNode created = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\"}");
         String id = created.get("id").asText();
-        try (WebhookReceiver destination = WebhookReceiver.start(created.at("/config/signingSecret").asText())) {
-            destination.rejectEventsWithAction("poison.0");
-            streams.patch(id, "{\"config\":{\"url\":\"" + destination.baseUrl() + "\"}}");
+        try (WebhookReceiver destination = pointedAtReceiver(created, r -> r.rejectEventsWithAction("poison.0"))) {
             streams.send(org, "poison", 1);
             streams.send(org, "fine", 2);
 
@@ -276,6 +271,23 @@ class StreamAlertsTest {
         assertThat(service.put("/organizations/" + other + "/alert_contacts?organization_id=" + org,
                 "{\"emails\":[]}").statusCode()).isEqualTo(404);
         assertThat(contacts(other)).containsExactly("keep@other.test");
+    }
+
+    /**
+     * Points the stream (created with an unreachable URL) at a new receiver that checks its signatures, which first
+     * behaves as {@code behaviour} sets it up: the stream's first delivery already meets it.
+     */
+    private static WebhookReceiver pointedAtReceiver(JsonNode created, Consumer<WebhookReceiver> behaviour)
+            throws Exception {
+        WebhookReceiver destination = WebhookReceiver.start(created.at("/config/signingSecret").asText());
+        try {
+            behaviour.accept(destination);
+            streams.patch(created.get("id").asText(), "{\"config\":{\"url\":\"" + destination.baseUrl() + "\"}}");
+            return destination;
+        } catch (Exception | AssertionError e) {
+            destination.close();
+            throw e;
+        }
     }
 
     private static void setContacts(String org, String emails) throws Exception {
