@@ -69,7 +69,7 @@ public final class DeliveryReceiver {
     final AtomicLong live = new AtomicLong();
     final AtomicLong liveDuplicates = new AtomicLong();
     final AtomicLong liveBadIds = new AtomicLong();
-    final AtomicLongArray latency = new AtomicLongArray(BUCKETS + 1);
+    final Latencies latency = new Latencies();
     final Map<String, Hook> hooks = new ConcurrentHashMap<>();
 
     /** One Generic HTTPS destination's live events: ids seen, and the accept-to-receiver histogram. */
@@ -78,7 +78,7 @@ public final class DeliveryReceiver {
         final AtomicLong requests = new AtomicLong();
         final AtomicLong duplicates = new AtomicLong();
         final AtomicLong badIds = new AtomicLong();
-        final AtomicLongArray latency = new AtomicLongArray(BUCKETS + 1);
+        final Latencies latency = new Latencies();
 
         void count(byte[] body, long now) {
             requests.incrementAndGet();
@@ -94,24 +94,51 @@ public final class DeliveryReceiver {
                 } else if (!ids.add(value)) {
                     duplicates.incrementAndGet();
                 } else {
-                    latency.incrementAndGet((int) Math.min(Math.max(0, now - acceptedAt), BUCKETS));
+                    latency.record(now - acceptedAt);
                 }
             }
         }
 
         String stats() {
+            Latencies.Summary latencies = latency.summary();
+            return "requests=" + requests.get() + " live=" + latencies.total() + " live_duplicates=" + duplicates.get()
+                    + " live_bad_ids=" + badIds.get() + latencies;
+        }
+    }
+
+    /** Accept-to-receiver latencies in 1 ms buckets, then one overflow bucket. */
+    static final class Latencies {
+        private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS + 1);
+
+        /** How many, nearest-rank p50 and p99 and the largest, in ms; -1 when empty. */
+        record Summary(long total, long p50, long p99, long max) {
+            @Override
+            public String toString() {
+                return " live_p50_ms=" + p50 + " live_p99_ms=" + p99 + " live_max_ms=" + max;
+            }
+        }
+
+        void record(long ms) {
+            buckets.incrementAndGet((int) Math.min(Math.max(0, ms), BUCKETS));
+        }
+
+        void reset() {
+            for (int i = 0; i <= BUCKETS; i++) {
+                buckets.set(i, 0);
+            }
+        }
+
+        Summary summary() {
             long[] counts = new long[BUCKETS + 1];
             long total = 0, max = -1;
             for (int i = 0; i <= BUCKETS; i++) {
-                counts[i] = latency.get(i);
+                counts[i] = buckets.get(i);
                 total += counts[i];
                 if (counts[i] > 0) {
                     max = i;
                 }
             }
-            return "requests=" + requests.get() + " live=" + total + " live_duplicates=" + duplicates.get()
-                    + " live_bad_ids=" + badIds.get() + " live_p50_ms=" + percentile(counts, total, 0.50)
-                    + " live_p99_ms=" + percentile(counts, total, 0.99) + " live_max_ms=" + max;
+            return new Summary(total, percentile(counts, total, 0.50), percentile(counts, total, 0.99), max);
         }
     }
 
@@ -385,8 +412,7 @@ public final class DeliveryReceiver {
             return;
         }
         live.incrementAndGet();
-        long ms = Math.max(0, now - acceptedAt);
-        latency.incrementAndGet((int) Math.min(ms, BUCKETS));
+        latency.record(now - acceptedAt);
     }
 
     /** The millisecond timestamp in a ULID's first 10 Crockford base32 characters, or -1. */
@@ -408,24 +434,13 @@ public final class DeliveryReceiver {
         live.set(0);
         liveDuplicates.set(0);
         liveBadIds.set(0);
-        for (int i = 0; i <= BUCKETS; i++) {
-            latency.set(i, 0);
-        }
+        latency.reset();
     }
 
     String stats() {
         int unique;
         synchronized (backlog) {
             unique = backlogUnique;
-        }
-        long[] counts = new long[BUCKETS + 1];
-        long total = 0, max = -1;
-        for (int i = 0; i <= BUCKETS; i++) {
-            counts[i] = latency.get(i);
-            total += counts[i];
-            if (counts[i] > 0) {
-                max = i;
-            }
         }
         return "requests=" + requests.get() + " entries=" + entries.get() + " max_entries=" + maxEntries.get()
                 + " bad_requests=" + badRequests.get() + " client_gone=" + clientGone.get() + " synthetic=" + synthetic.get()
@@ -434,8 +449,7 @@ public final class DeliveryReceiver {
                 + " backlog_first_at=" + backlogFirstAt.get() + " backlog_last_at=" + backlogLastAt.get()
                 + " backlog_done_at=" + backlogDoneAt.get() + " backlog_max_gap_ms=" + backlogMaxGap.get()
                 + " live=" + live.get() + " live_duplicates=" + liveDuplicates.get() + " live_bad_ids=" + liveBadIds.get()
-                + " live_p50_ms=" + percentile(counts, total, 0.50) + " live_p99_ms=" + percentile(counts, total, 0.99)
-                + " live_max_ms=" + max;
+                + latency.summary();
     }
 
     /** Nearest-rank percentile of the 1 ms histogram; -1 when empty. */
