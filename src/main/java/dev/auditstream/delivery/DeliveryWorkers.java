@@ -237,10 +237,6 @@ public final class DeliveryWorkers extends ServiceSupport {
     }
 
     /**
-     * The lease heartbeat: extends the lease of every claim held. A claim whose token is gone, or whose lease ran out
-     * while renewals failed, is lost: its drain stops before its next request.
-     */
-    /**
      * Extends the leases with these tokens that are still held: a lease given back meanwhile (its drain ended after
      * the tokens were taken) stays given back, or the stream would wait a whole lease for nothing.
      */
@@ -262,6 +258,10 @@ public final class DeliveryWorkers extends ServiceSupport {
         return renewed;
     }
 
+    /**
+     * The lease heartbeat: extends the lease of every claim held. A claim whose token is gone, or whose lease ran out
+     * while renewals failed, is lost: its drain stops before its next request.
+     */
     void renew() {
         if (held.isEmpty()) {
             return;
