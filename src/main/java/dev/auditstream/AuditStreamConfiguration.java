@@ -5,7 +5,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
 
@@ -58,6 +57,7 @@ import dev.auditstream.outbound.HostResolver;
 import dev.auditstream.outbound.OutboundHttp;
 import dev.auditstream.portal.Portal;
 import dev.auditstream.schemas.ActionSchemas;
+import dev.auditstream.delivery.ClaimPasses;
 import dev.auditstream.delivery.CommitWakeups;
 import dev.auditstream.delivery.DeadLetters;
 import dev.auditstream.delivery.DeliveryFailures;
@@ -202,11 +202,24 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.duration("auditstream.delivery.backoff-max"),
                 settings.duration("auditstream.delivery.invalid-probe-interval"),
                 maxBatch, metrics, alerts);
+        ClaimPasses claimPasses = new ClaimPasses(context);
+        long idleLock = settings.integer("auditstream.locks.idle-streams");
+        CommitWakeups wakeups = settings.flag("auditstream.delivery.wake-on-commit")
+                ? new CommitWakeups(database, claimPasses,
+                        settings.duration("auditstream.delivery.wake-reconnect-delay"),
+                        settings.duration("auditstream.delivery.wake-min-interval"), idleLock)
+                : null;
+        // without wake-ups no stream is marked caught up: every claim pass looks into the log for every due stream
+        IdleStreams idleStreams = new IdleStreams(dataSource, idleLock,
+                settings.duration("auditstream.delivery.mark-interval"),
+                wakeups != null ? wakeups::listening : () -> false);
+        registry.bind("idleStreams", idleStreams);
         DeliveryWorkers workers = new DeliveryWorkers(settings.integer("auditstream.delivery.workers"),
                 settings.duration("auditstream.delivery.lease"),
                 settings.duration("auditstream.delivery.fair-share"),
-                settings.integer("auditstream.delivery.fair-share-batches"), dataSource,
+                settings.integer("auditstream.delivery.fair-share-batches"), dataSource, idleStreams,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "lease-heartbeat"));
+        workers.onSlotFreed(claimPasses::request);
 
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,
@@ -223,19 +236,11 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         HealthCheckRegistry.get(context).register(deliveryHealth);
         // stopped before the database (services stop in reverse order), after the routes have drained
         context.addService(new LeaseRelease(dataSource, workers), true, true);
-        long idleLock = settings.integer("auditstream.locks.idle-streams");
-        BooleanSupplier listening = () -> false;
-        if (settings.flag("auditstream.delivery.wake-on-commit")) {
-            CommitWakeups wakeups = new CommitWakeups(database, context,
-                    settings.duration("auditstream.delivery.wake-reconnect-delay"),
-                    settings.duration("auditstream.delivery.wake-min-interval"), idleLock);
+        context.addService(claimPasses, true, true);
+        if (wakeups != null) {
             // stopped before the database too
             context.addService(wakeups, true, true);
-            listening = wakeups::listening;
         }
-        // without wake-ups no stream is marked caught up: every claim pass looks into the log for every due stream
-        registry.bind("idleStreams", new IdleStreams(dataSource, idleLock,
-                settings.duration("auditstream.delivery.poll-interval"), listening));
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
         // one read ahead per drain at most: as many readers as workers
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch,

@@ -9,8 +9,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 
-import org.apache.camel.CamelContext;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.service.ServiceSupport;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -40,8 +38,6 @@ public final class CommitWakeups extends ServiceSupport {
             SELECT audit_event_channel(n.nspname)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.oid = 'audit_event'::regclass""";
-    /** The route that queues a claim pass; it refuses at once rather than wait while it is not running. */
-    private static final String WAKE = "direct:wake-delivery?block=false";
     /** How long one wait for notifications lasts; a connection silent that long is checked (a server gone quiet). */
     private static final int WAIT_MILLIS = 10_000;
     private static final int CHECK_SECONDS = 5;
@@ -49,29 +45,27 @@ public final class CommitWakeups extends ServiceSupport {
     private static final String EVERY_ORGANIZATION = "*";
 
     private final Database database;
-    private final CamelContext context;
+    private final ClaimPasses claimPasses;
     private final Duration reconnectDelay;
     private final Duration minInterval;
     private final long idleLock;
     private volatile boolean running;
     private volatile boolean listening;
     private volatile Connection connection;
-    private ProducerTemplate producer;
     private Thread thread;
 
     /** @param idleLock the advisory lock between marking streams caught up and clearing the marks */
-    public CommitWakeups(Database database, CamelContext context, Duration reconnectDelay, Duration minInterval,
+    public CommitWakeups(Database database, ClaimPasses claimPasses, Duration reconnectDelay, Duration minInterval,
                          long idleLock) {
         this.idleLock = idleLock;
         this.database = database;
-        this.context = context;
+        this.claimPasses = claimPasses;
         this.reconnectDelay = reconnectDelay;
         this.minInterval = minInterval;
     }
 
     @Override
     protected void doStart() {
-        producer = context.createProducerTemplate();
         running = true;
         thread = new Thread(this::run, "delivery-wakeups");
         thread.setDaemon(true);
@@ -84,7 +78,6 @@ public final class CommitWakeups extends ServiceSupport {
         thread.interrupt();
         closeConnection(); // ends a wait in progress
         thread.join(5_000);
-        producer.stop();
     }
 
     private void run() {
@@ -99,13 +92,13 @@ public final class CommitWakeups extends ServiceSupport {
                 }
                 markWoken(listening, Set.of(EVERY_ORGANIZATION));
                 this.listening = true;
-                wake();
+                claimPasses.request();
                 PGConnection notifications = listening.unwrap(PGConnection.class);
                 while (running) {
                     PGNotification[] received = notifications.getNotifications(WAIT_MILLIS);
                     if (received != null && received.length > 0) {
                         markWoken(listening, organizations(received));
-                        wake();
+                        claimPasses.request();
                         // notifications meanwhile wait in the connection and make one wake-up after the interval
                         Thread.sleep(minInterval.toMillis());
                     } else if (!listening.isValid(CHECK_SECONDS)) {
@@ -163,19 +156,6 @@ public final class CommitWakeups extends ServiceSupport {
     private void markWoken(Connection connection, Set<String> organizations) throws SQLException {
         IdleStreams.clear(connection, idleLock, organizations.contains(EVERY_ORGANIZATION) ? null
                 : organizations.toArray(String[]::new));
-    }
-
-    /** Queues a claim pass, only while the context runs (never into a shutdown in progress). */
-    private void wake() {
-        if (!context.getStatus().isStarted()) {
-            return;
-        }
-        try {
-            producer.sendBody(WAKE, null);
-        } catch (RuntimeException e) {
-            // the route is stopped: the claim timer still runs the passes
-            LOG.debug("Could not wake delivery: {}", e.getMessage());
-        }
     }
 
     private void pause() {

@@ -23,6 +23,8 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.auditstream.db.Transactions;
+
 /**
  * This instance's delivery workers and the claims they hold. A claim takes a worker slot from the moment the claim
  * query returned it until its drain's exchange is done, however it ends (a Camel {@code Synchronization}, which no
@@ -45,12 +47,14 @@ public final class DeliveryWorkers extends ServiceSupport {
         private volatile boolean lost;
         private long shareStart = claimedAt;
         private int batches;
-        private volatile boolean yielded;
+        private volatile boolean atHead;
+        private final Map<String, Object> stream;
 
-        Claim(String streamId, String organizationId, String token) {
+        Claim(String streamId, String organizationId, String token, Map<String, Object> stream) {
             this.streamId = streamId;
             this.organizationId = organizationId;
             this.token = token;
+            this.stream = stream;
         }
 
         public String streamId() {
@@ -69,6 +73,11 @@ public final class DeliveryWorkers extends ServiceSupport {
             return lost;
         }
 
+        /** The stream's row as the claim query returned it (config, secrets, cursor): read once per claim. */
+        public Map<String, Object> stream() {
+            return stream;
+        }
+
     }
 
     /** Another stream due now, with events waiting, that no live instance holds (the claim query's condition). */
@@ -81,8 +90,17 @@ public final class DeliveryWorkers extends ServiceSupport {
                             AND e.xid < pg_snapshot_xmin(pg_current_snapshot()))
             LIMIT 1""";
 
+    /** The lease given back; with the mark asked for, caught up only with nothing at all after the cursor. */
+    private static final String RELEASE = """
+            UPDATE log_stream s SET lease_owner = NULL, lease_until = NULL,
+                next_attempt_at = greatest(s.next_attempt_at, now()),
+                caught_up = ? AND NOT s.redrive_requested AND NOT EXISTS (SELECT 1 FROM audit_event e
+                    WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq))
+            WHERE s.id = ? AND s.lease_token = ?::uuid""";
+
     private final String owner = "instance-" + UUID.randomUUID();
     private final int workers;
+    private final IdleStreams idleStreams;
     private final long fairShareNanos;
     private final int fairShareBatches;
     private final Duration lease;
@@ -91,10 +109,13 @@ public final class DeliveryWorkers extends ServiceSupport {
     private final ScheduledExecutorService heartbeat;
     private final Map<String, Claim> held = new ConcurrentHashMap<>();
     private final Set<String> draining = ConcurrentHashMap.newKeySet();
+    private volatile Runnable slotFreed = () -> { };
 
+    /** @param idleStreams marks a stream caught up when its drain gives the lease back at its organization's head */
     public DeliveryWorkers(int workers, Duration lease, Duration fairShare, int fairShareBatches, DataSource dataSource,
-                         ScheduledExecutorService heartbeat) {
+                           IdleStreams idleStreams, ScheduledExecutorService heartbeat) {
         this.workers = workers;
+        this.idleStreams = idleStreams;
         this.fairShareNanos = fairShare.toNanos();
         this.fairShareBatches = fairShareBatches;
         this.lease = lease;
@@ -112,6 +133,15 @@ public final class DeliveryWorkers extends ServiceSupport {
     @Override
     protected void doStop() {
         heartbeat.shutdownNow();
+    }
+
+    /**
+     * What to do when a worker slot is free again: ask for a claim pass, so a freed worker takes the next due stream
+     * at once instead of at the next poll, and a stream whose wake-up came while it was still leased is not left
+     * waiting for the timer.
+     */
+    public void onSlotFreed(Runnable action) {
+        this.slotFreed = action;
     }
 
     /** This instance's name in {@code lease_owner} (for operators, and to give every lease back on stop). */
@@ -137,7 +167,7 @@ public final class DeliveryWorkers extends ServiceSupport {
         List<Claim> claims = new ArrayList<>(rows.size());
         for (Map<String, Object> row : rows) {
             Claim claim = new Claim((String) row.get("id"), (String) row.get("organization_id"),
-                    (String) row.get("token"));
+                    (String) row.get("token"), row);
             held.put(claim.token, claim);
             claims.add(claim);
         }
@@ -164,26 +194,42 @@ public final class DeliveryWorkers extends ServiceSupport {
         release(exchange.getMessage().getBody(Claim.class));
     }
 
+    /** Route step when a drain found nothing after its cursor: its release may mark the stream caught up. */
+    public void reachedHead(Claim claim) {
+        claim.atHead = true;
+    }
+
     /**
-     * Gives the lease back (if the token is still the stream's) and, whatever that does, the worker slot. A stream
-     * that yielded to others is due again only now, so the streams that waited longer are claimed before it.
+     * Gives the lease back (if the token is still the stream's) and, whatever that does, the worker slot. The stream
+     * is due again only from now (a backoff already set stays): claims take the longest-waiting streams first, so
+     * busy streams are visited in turn rather than the same few first every pass. A drain that reached its
+     * organization's head marks the stream caught up as it goes, under the marking's lock and in a statement that
+     * starts after it (the protocol of IdleStreams): a busy stream is not looked for in the log again until a
+     * wake-up names its organization.
      */
     void release(Claim claim) {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("""
-                     UPDATE log_stream SET lease_owner = NULL, lease_until = NULL,
-                         next_attempt_at = CASE WHEN ? THEN greatest(next_attempt_at, now()) ELSE next_attempt_at END
-                     WHERE id = ? AND lease_token = ?::uuid""")) {
-            ps.setBoolean(1, claim.yielded);
-            ps.setString(2, claim.streamId);
-            ps.setString(3, claim.token);
-            ps.executeUpdate();
+        try (Connection c = dataSource.getConnection()) {
+            Transactions.inTransaction(c, tx -> {
+                boolean mark = claim.atHead && idleStreams.mayMark(tx);
+                try (PreparedStatement ps = tx.prepareStatement(RELEASE)) {
+                    ps.setBoolean(1, mark);
+                    ps.setString(2, claim.streamId);
+                    ps.setString(3, claim.token);
+                    ps.executeUpdate();
+                }
+                return null;
+            });
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Could not give back the lease of stream {} (it expires by itself): {}", claim.streamId,
                     e.getMessage());
         } finally {
             draining.remove(claim.token);
             held.remove(claim.token);
+        }
+        try {
+            slotFreed.run();
+        } catch (RuntimeException e) {
+            LOG.debug("No claim pass after stream {}'s drain (stopping?): {}", claim.streamId, e.getMessage());
         }
     }
 
@@ -205,10 +251,9 @@ public final class DeliveryWorkers extends ServiceSupport {
              PreparedStatement ps = c.prepareStatement(OTHERS_DUE)) {
             ps.setString(1, claim.streamId);
             try (ResultSet rs = ps.executeQuery()) {
-                claim.yielded = rs.next();
+                return rs.next();
             }
         }
-        return claim.yielded;
     }
 
     /**

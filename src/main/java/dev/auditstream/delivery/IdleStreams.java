@@ -79,6 +79,15 @@ public final class IdleStreams {
     }
 
     /**
+     * In a drain's release, before its statement: true when that statement may mark the stream (this instance hears
+     * every wake-up, and the marking's lock is taken for the transaction; another marking or a clearing holding it
+     * means no mark this time).
+     */
+    boolean mayMark(Connection tx) throws SQLException {
+        return listening.getAsBoolean() && Transactions.tryAdvisoryLock(tx, lock);
+    }
+
+    /**
      * Clears the mark of the streams of these organizations (of all with {@code null}), in a transaction of its own
      * on this connection, after the other side of the lock: the clearing statement sees any mark set before.
      */

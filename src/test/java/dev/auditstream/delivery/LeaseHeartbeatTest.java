@@ -30,7 +30,8 @@ class LeaseHeartbeatTest {
             service.execute("UPDATE log_stream SET lease_token = '" + token + "', lease_until = now() + interval '30 s'"
                     + " WHERE id = '" + id + "'");
             DeliveryWorkers workers = new DeliveryWorkers(1, Duration.ofSeconds(30), Duration.ofSeconds(2), 20,
-                    service.dataSource(), unused);
+                    service.dataSource(),
+                    new IdleStreams(service.dataSource(), 0, Duration.ofSeconds(1), () -> false), unused);
             DeliveryWorkers.Claim claim = workers.claimed(List.of(Map.of("id", id, "organization_id", org,
                     "token", token))).get(0);
             assertThat(workers.extend(Set.of(token))).containsExactly(token);
