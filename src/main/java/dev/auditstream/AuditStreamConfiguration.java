@@ -72,6 +72,7 @@ import dev.auditstream.streams.LogStreams;
 import dev.auditstream.streams.SecretResealing;
 import dev.auditstream.observe.StreamGauges;
 import dev.auditstream.streams.StreamSecrets;
+import dev.auditstream.delivery.StreamCursors;
 import dev.auditstream.delivery.StreamStates;
 import dev.auditstream.streams.StreamTestLimits;
 import dev.auditstream.delivery.TestSends;
@@ -242,6 +243,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
             context.addService(wakeups, true, true);
         }
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
+        registry.bind("streamCursors", new StreamCursors(dataSource, settings.duration("auditstream.delivery.lease")));
         // one read ahead per drain at most: as many readers as workers
         registry.bind("eventBatches", new EventBatches(dataSource, maxBatch,
                 settings.bytes("auditstream.delivery.max-batch-bytes"),

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Variable;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -54,7 +55,7 @@ public final class DeliveryHealth extends AbstractHealthCheck {
     }
 
     /** Route step after each claim poll's query ran (a poll with no slot free counts while drains are running). */
-    public void polled(int freeSlots) {
+    public void polled(@Variable("slots") int freeSlots) {
         if (freeSlots > 0 || workers.inFlight() > 0) {
             lastPoll = System.nanoTime();
         }

@@ -3,9 +3,11 @@ package dev.auditstream.delivery;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.Variable;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -89,6 +92,20 @@ public final class DeliveryWorkers extends ServiceSupport {
                           WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq)
                             AND e.xid < pg_snapshot_xmin(pg_current_snapshot()))
             LIMIT 1""";
+
+    private static final String CLAIM = """
+            UPDATE log_stream SET lease_owner = ?, lease_token = gen_random_uuid(),
+                lease_until = now() + ? * interval '1 millisecond'
+            WHERE id IN (SELECT s.id FROM log_stream s
+                WHERE s.state <> 'inactive' AND s.next_attempt_at <= now()
+                  AND (s.lease_until IS NULL OR s.lease_until < now())
+                  AND (s.redrive_requested OR (NOT s.caught_up AND EXISTS (SELECT 1 FROM audit_event e
+                    WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq)
+                      AND e.xid < pg_snapshot_xmin(pg_current_snapshot()))))
+                ORDER BY s.next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+            RETURNING id, organization_id, lease_token::text AS token, type, config::text AS config, secrets,
+                config_version, filters::text AS filters, batch_limit, suspect_event_id, cursor_xid::text AS cursor_xid,
+                cursor_seq, state, failures, redrive_requested""";
 
     /** The lease given back; with the mark asked for, caught up only with nothing at all after the cursor. */
     private static final String RELEASE = """
@@ -162,8 +179,36 @@ public final class DeliveryWorkers extends ServiceSupport {
         return draining.size();
     }
 
-    /** Route step after the claim query: its rows as claims, each holding a worker slot from now on. */
-    public List<Claim> claimed(List<Map<String, Object>> rows) {
+    /**
+     * Route step of a claim pass: claims up to {@code slots} due streams, each holding a worker slot from now on.
+     * Due: not paused, not backing off, not leased by a live instance, with events after the cursor below the
+     * watermark (looked for in the log only for streams not marked caught up) or dead letters to send again; the
+     * longest-waiting first. Each claim gets a token of its own, which every write of its drain is conditional on.
+     * The rows come back whole (config, secrets, cursor): the drain reads them once per claim from here.
+     */
+    public List<Claim> claim(@Variable("slots") int slots) throws SQLException {
+        List<Map<String, Object>> rows = new ArrayList<>(slots);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(CLAIM)) {
+            ps.setString(1, owner);
+            ps.setLong(2, lease.toMillis());
+            ps.setInt(3, slots);
+            try (ResultSet rs = ps.executeQuery()) {
+                ResultSetMetaData columns = rs.getMetaData();
+                while (rs.next()) {
+                    Map<String, Object> row = new HashMap<>();
+                    for (int i = 1; i <= columns.getColumnCount(); i++) {
+                        row.put(columns.getColumnLabel(i), rs.getObject(i));
+                    }
+                    rows.add(row);
+                }
+            }
+        }
+        return claimed(rows);
+    }
+
+    /** The claimed rows as claims, each holding a worker slot from now on. */
+    List<Claim> claimed(List<Map<String, Object>> rows) {
         List<Claim> claims = new ArrayList<>(rows.size());
         for (Map<String, Object> row : rows) {
             Claim claim = new Claim((String) row.get("id"), (String) row.get("organization_id"),
@@ -195,7 +240,7 @@ public final class DeliveryWorkers extends ServiceSupport {
     }
 
     /** Route step when a drain found nothing after its cursor: its release may mark the stream caught up. */
-    public void reachedHead(Claim claim) {
+    public void reachedHead(@Variable("claim") Claim claim) {
         claim.atHead = true;
     }
 
@@ -237,7 +282,7 @@ public final class DeliveryWorkers extends ServiceSupport {
      * Route step after each batch: true when the claim has had its fair share (a time or a number of batches) while
      * other streams are due and no worker of this instance is free for them; the drain then gives its worker up.
      */
-    public boolean yields(Claim claim) throws SQLException {
+    public boolean yields(@Variable("claim") Claim claim) throws SQLException {
         claim.batches++;
         if (System.nanoTime() - claim.shareStart < fairShareNanos && claim.batches < fairShareBatches) {
             return false;
@@ -260,7 +305,7 @@ public final class DeliveryWorkers extends ServiceSupport {
      * Route step just before a request goes out: false once the claim's token is no longer the stream's (changed,
      * paused, replayed, claimed by another instance after the lease ran out). A test send has no claim.
      */
-    public boolean holds(Claim claim) throws SQLException {
+    public boolean holds(@Variable("claim") Claim claim) throws SQLException {
         if (claim == null) {
             return true;
         }

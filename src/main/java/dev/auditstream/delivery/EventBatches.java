@@ -21,6 +21,8 @@ import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
+import org.apache.camel.Variable;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.auditstream.api.Json;
@@ -73,17 +75,13 @@ public final class EventBatches {
         return new ReadAhead();
     }
 
-    /** Route step: where the cursor goes once the destination accepted the first {@code sent} events of a batch. */
-    public Batch.Position positionAfter(Batch batch, int sent) {
-        return batch.positionAfter(sent);
-    }
-
     /**
      * @param stream the stream row: organization_id, batch_limit, filters, suspect_event_id (the event after the
      *               cursor refused alone: it is read but left out, see {@link Batch#suspect()})
      * @param ahead  the drain's read-ahead: its batch if it starts at the cursor; the next one is read into it
      */
-    public Batch next(Map<String, Object> stream, String cursorXid, long cursorSeq, ReadAhead ahead)
+    public Batch next(@Variable("stream") Map<String, Object> stream, @Variable("cursorXid") String cursorXid,
+                      @Variable("cursorSeq") long cursorSeq, @Variable("readAhead") ReadAhead ahead)
             throws SQLException {
         Batch batch = ahead.take(new Batch.Position(cursorXid, cursorSeq));
         if (batch == null) {

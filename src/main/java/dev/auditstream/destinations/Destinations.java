@@ -10,6 +10,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.Variable;
 
 import dev.auditstream.outbound.AddressGuard;
 import dev.auditstream.outbound.ErrorAnswerException;
@@ -111,7 +112,7 @@ public final class Destinations {
     }
 
     /** Route step: the request for a batch to the stream's HTTP destination, with how many of its events it carries. */
-    public Outbound prepare(DeliveryTarget target, Batch batch) throws IOException, DestinationFailure {
+    public Outbound prepare(@Variable("target") DeliveryTarget target, @Variable("batch") Batch batch) throws IOException, DestinationFailure {
         return http(target.type()).prepare(target, batch.events());
     }
 

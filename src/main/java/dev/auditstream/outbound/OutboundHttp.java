@@ -24,6 +24,7 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 
 import org.apache.camel.Service;
+import org.apache.camel.Variable;
 import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.SchemePortResolver;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -186,7 +187,7 @@ public final class OutboundHttp implements Service {
      * failure is an {@link java.net.UnknownHostException}); an {@link UnsafeDestinationException} when its host is,
      * or now resolves to, an address destinations may not be.
      */
-    public OutboundResponse send(OutboundRequest request) throws IOException, ErrorAnswerException {
+    public OutboundResponse send(@Variable("request") OutboundRequest request) throws IOException, ErrorAnswerException {
         HttpUriRequestBase http = new HttpUriRequestBase(request.method(), request.uri());
         request.headers().forEach(header -> http.addHeader(header.name(), header.value()));
         http.setEntity(new ByteArrayEntity(request.body(), null));
