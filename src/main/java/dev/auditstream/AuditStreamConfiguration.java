@@ -98,7 +98,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
 
         Database database = Database.open(settings);
         context.addService(database, true, true);
+        // the one DataSource in the registry, which camel-sql takes; delivery's own pool is reached through the database
         registry.bind("auditDb", database.dataSource());
+        registry.bind("database", database);
 
         ApiKeys apiKeys = ApiKeys.load(settings.optional("auditstream.api-keys").orElse(null), database.embedded(),
                 settings.dataDir());
@@ -211,14 +213,14 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                         settings.duration("auditstream.delivery.wake-min-interval"), idleLock)
                 : null;
         // without wake-ups no stream is marked caught up: every claim pass looks into the log for every due stream
-        IdleStreams idleStreams = new IdleStreams(dataSource, idleLock,
+        IdleStreams idleStreams = new IdleStreams(database.deliveryDataSource(), idleLock,
                 settings.duration("auditstream.delivery.mark-interval"),
                 wakeups != null ? wakeups::listening : () -> false);
         registry.bind("idleStreams", idleStreams);
         DeliveryWorkers workers = new DeliveryWorkers(settings.integer("auditstream.delivery.workers"),
                 settings.duration("auditstream.delivery.lease"),
                 settings.duration("auditstream.delivery.fair-share"),
-                settings.integer("auditstream.delivery.fair-share-batches"), dataSource, idleStreams,
+                settings.integer("auditstream.delivery.fair-share-batches"), database.deliveryDataSource(), idleStreams,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "lease-heartbeat"));
         workers.onSlotFreed(claimPasses::request);
 
@@ -243,9 +245,9 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
             context.addService(wakeups, true, true);
         }
         registry.bind("deliveryTargets", new DeliveryTargets(secrets, destinations));
-        registry.bind("streamCursors", new StreamCursors(dataSource, settings.duration("auditstream.delivery.lease")));
+        registry.bind("streamCursors", new StreamCursors(database.deliveryDataSource(), settings.duration("auditstream.delivery.lease")));
         // one read ahead per drain at most: as many readers as workers
-        registry.bind("eventBatches", new EventBatches(dataSource, maxBatch,
+        registry.bind("eventBatches", new EventBatches(database.deliveryDataSource(), maxBatch,
                 settings.bytes("auditstream.delivery.max-batch-bytes"),
                 settings.flag("auditstream.delivery.read-ahead")
                         ? context.getExecutorServiceManager().newFixedThreadPool(this, "read-ahead",

@@ -24,13 +24,16 @@ public final class Database extends ServiceSupport {
 
     private final EmbeddedDatabase embedded;
     private final HikariDataSource pool;
+    private final HikariDataSource deliveryPool;
     private final String url;
     private final String user;
     private final String password;
 
-    private Database(EmbeddedDatabase embedded, HikariDataSource pool, String url, String user, String password) {
+    private Database(EmbeddedDatabase embedded, HikariDataSource pool, HikariDataSource deliveryPool, String url,
+                     String user, String password) {
         this.embedded = embedded;
         this.pool = pool;
+        this.deliveryPool = deliveryPool;
         this.url = url;
         this.user = user;
         this.password = password;
@@ -52,11 +55,19 @@ public final class Database extends ServiceSupport {
             password = null;
         }
         HikariDataSource pool = null;
+        HikariDataSource deliveryPool = null;
         try {
-            pool = new HikariDataSource(poolConfig(settings, url, user, password));
+            pool = new HikariDataSource(poolConfig(settings, "auditstream", url, user, password,
+                    settings.integer("auditstream.db.pool-size"), ""));
             // as the service's own role: migrations create objects in its schema, owned by it
             Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            // a drain holds one connection at a time, its read-ahead another while the batch before is being sent
+            deliveryPool = new HikariDataSource(poolConfig(settings, "auditstream-delivery", url, user, password,
+                    settings.integer("auditstream.delivery.workers") + 2, "; SET synchronous_commit = off"));
         } catch (RuntimeException e) {
+            if (deliveryPool != null) {
+                deliveryPool.close();
+            }
             if (pool != null) {
                 pool.close();
             }
@@ -65,23 +76,24 @@ public final class Database extends ServiceSupport {
             }
             throw e;
         }
-        return new Database(embedded, pool, url, user, password);
+        return new Database(embedded, pool, deliveryPool, url, user, password);
     }
 
-    private static HikariConfig poolConfig(Settings settings, String url, String user, String password) {
+    private static HikariConfig poolConfig(Settings settings, String name, String url, String user, String password,
+                                           int size, String moreInitSql) {
         HikariConfig config = new HikariConfig();
-        config.setPoolName("auditstream");
+        config.setPoolName(name);
         config.setJdbcUrl(url);
         config.setUsername(user);
         config.setPassword(password);
-        config.setMaximumPoolSize(settings.integer("auditstream.db.pool-size"));
+        config.setMaximumPoolSize(size);
         config.setMinimumIdle(2);
         config.setConnectionTimeout(settings.duration("auditstream.db.connection-timeout").toMillis());
         // Delivery reads below the oldest running transaction: a session left idle in a transaction would stall it.
         config.setConnectionInitSql("SET idle_in_transaction_session_timeout = '"
-                + settings.duration("auditstream.db.idle-in-transaction-timeout").toMillis() + "ms'");
+                + settings.duration("auditstream.db.idle-in-transaction-timeout").toMillis() + "ms'" + moreInitSql);
         config.addDataSourceProperty("reWriteBatchedInserts", "true");
-        config.addDataSourceProperty("ApplicationName", "auditstream");
+        config.addDataSourceProperty("ApplicationName", name);
         return config;
     }
 
@@ -92,6 +104,17 @@ public final class Database extends ServiceSupport {
 
     public DataSource dataSource() {
         return pool;
+    }
+
+    /**
+     * The delivery engine's own connections, for its bookkeeping: claims, cursor moves, lease releases and the reads
+     * of its batches. Their commits do not wait for the disk ({@code synchronous_commit = off}): a database crash may
+     * lose the last few, which sends a batch again (delivery is at-least-once; a cursor and the usage it counted move
+     * together) or leaves a lease to expire, never loses an event. Apart from the pool, so delivery can neither take
+     * the connections ingestion and the API need nor make their commits wait behind its own.
+     */
+    public DataSource deliveryDataSource() {
+        return deliveryPool;
     }
 
     /**
@@ -122,6 +145,7 @@ public final class Database extends ServiceSupport {
 
     @Override
     protected void doStop() throws Exception {
+        deliveryPool.close();
         pool.close();
         if (embedded != null) {
             embedded.close();

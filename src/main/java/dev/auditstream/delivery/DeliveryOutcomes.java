@@ -111,7 +111,7 @@ public final class DeliveryOutcomes extends RoutePolicySupport {
     }
 
     /** An active stream with no failures behind it and full batches: a success changes nothing but the history. */
-    private static boolean healthy(Map<?, ?> stream) {
+    static boolean healthy(Map<?, ?> stream) {
         return stream != null && "active".equals(stream.get("state"))
                 && ((Number) stream.get("failures")).intValue() == 0 && stream.get("batch_limit") == null
                 && stream.get("suspect_event_id") == null;

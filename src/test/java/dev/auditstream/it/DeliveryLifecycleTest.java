@@ -135,14 +135,14 @@ class DeliveryLifecycleTest {
     @Test
     void aWorkerComesBackWhenThePoolIsExhaustedMidDrain() throws Exception {
         Splunk a = splunk("Pool");
-        // the first request hangs; while it does, the test takes every connection of the service's pool
+        // the first request hangs; while it does, the test takes every connection of delivery's pool
         a.receiver.hangNext(1, Duration.ofSeconds(2));
         streams.send(a.org, "pool", 25);
         awaitRequests(a.receiver, 1);
         List<Connection> held = new ArrayList<>();
         try {
             while (true) {
-                held.add(service.dataSource().getConnection());
+                held.add(service.deliveryDataSource().getConnection());
             }
         } catch (java.sql.SQLException exhausted) {
             // every connection is the test's: the drain's cursor advance times out

@@ -221,12 +221,14 @@ class ManifestsTest {
             Properties settings = properties(configMap(objects).get("application.properties"));
             int poolSize = Integer.parseInt(settings.getProperty("auditstream.db.pool-size",
                     envDefault(packaged.getProperty("auditstream.db.pool-size"))));
+            int workers = Integer.parseInt(settings.getProperty("auditstream.delivery.workers",
+                    envDefault(packaged.getProperty("auditstream.delivery.workers"))));
             int maxReplicas = find(objects, "HorizontalPodAutoscaler").at("/spec/maxReplicas").asInt();
             JsonNode parameters = find(objects, "Cluster").at("/spec/postgresql/parameters");
             int usable = parameters.get("max_connections").asInt()
                     - parameters.get("superuser_reserved_connections").asInt();
-            // the pool, and the connection delivery wake-ups listen on
-            int perReplica = poolSize + 1;
+            // the pool, delivery's own (workers + 2), and the connection delivery wake-ups listen on
+            int perReplica = poolSize + workers + 2 + 1;
             assertThat(maxReplicas * perReplica)
                     .as("%s: %d replicas x %d connections", overlay, maxReplicas, perReplica)
                     .isLessThanOrEqualTo(usable);

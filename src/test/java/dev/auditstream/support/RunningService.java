@@ -24,6 +24,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 
 import dev.auditstream.AuditStream;
+import dev.auditstream.db.Database;
 
 /**
  * One AuditStream instance started in this JVM from {@link AuditStream#create()} with the project's own routes and
@@ -217,6 +218,12 @@ public final class RunningService implements AutoCloseable {
 
     public DataSource dataSource() {
         return main.getCamelContext().getRegistry().lookupByNameAndType("auditDb", DataSource.class);
+    }
+
+    /** The delivery engine's own pool (claims, batches, cursor moves). */
+    public DataSource deliveryDataSource() {
+        return main.getCamelContext().getRegistry().lookupByNameAndType("database", Database.class)
+                .deliveryDataSource();
     }
 
     public long count(String sql) throws SQLException {
