@@ -35,8 +35,9 @@ public final class IdleStreams {
                            WHERE NOT caught_up AND state <> 'inactive' AND NOT redrive_requested
                              AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
                            FOR NO KEY UPDATE SKIP LOCKED)
-              AND NOT EXISTS (SELECT 1 FROM audit_event e
-                  WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq))""";
+              AND (SELECT true FROM audit_event e
+                   WHERE e.organization_id = s.organization_id AND (e.xid, e.seq) > (s.cursor_xid, s.cursor_seq)
+                   ORDER BY e.xid, e.seq LIMIT 1) IS NULL""";
 
     private final DataSource dataSource;
     private final long lock;
