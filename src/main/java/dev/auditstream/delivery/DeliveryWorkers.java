@@ -90,7 +90,7 @@ public final class DeliveryWorkers extends ServiceSupport {
     }
 
     /** Another stream due now, with events waiting, that no live instance holds (the claim query's condition). */
-    private static final String OTHERS_DUE = """
+    static final String OTHERS_DUE = """
             SELECT 1 FROM log_stream s
             WHERE s.id <> ? AND s.state <> 'inactive' AND s.next_attempt_at <= now()
               AND (s.lease_until IS NULL OR s.lease_until < now()) AND NOT s.caught_up
@@ -109,7 +109,7 @@ public final class DeliveryWorkers extends ServiceSupport {
      * for an organization with a long log behind its cursor (120 ms per probe at 400,000 events). Rows another
      * claim holds are skipped.
      */
-    private static final String CLAIM = """
+    static final String CLAIM = """
             WITH due AS MATERIALIZED (
                 SELECT id, organization_id, cursor_xid, cursor_seq, redrive_requested FROM log_stream
                 WHERE state <> 'inactive' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
@@ -133,7 +133,7 @@ public final class DeliveryWorkers extends ServiceSupport {
                 cursor_seq, state, failures, redrive_requested""";
 
     /** The lease given back; with the mark asked for, caught up only with nothing at all after the cursor. */
-    private static final String RELEASE = """
+    static final String RELEASE = """
             UPDATE log_stream s SET lease_owner = NULL, lease_until = NULL,
                 next_attempt_at = greatest(s.next_attempt_at, now()),
                 caught_up = ? AND NOT s.redrive_requested AND (SELECT true FROM audit_event e

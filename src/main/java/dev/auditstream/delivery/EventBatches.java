@@ -40,7 +40,7 @@ import dev.auditstream.destinations.StoredEvent;
 public final class EventBatches {
 
     /** {@code more}: another event follows this one (read or not), so the batch may not be the last. */
-    private static final String NEXT = """
+    static final String NEXT = """
             SELECT xid::text AS position_xid, seq, id, action, occurred_ms, accepted_ms, event, more
             FROM (SELECT xid, seq, id, action,
                          (extract(epoch FROM occurred_at) * 1000)::bigint AS occurred_ms,

@@ -29,7 +29,7 @@ public final class IdleStreams {
      * Due streams no instance holds, with no dead letters to send again and nothing after their cursor. Rows another
      * transaction holds are left for the next time: the claim pass this runs in never waits for a row.
      */
-    private static final String MARK_CAUGHT_UP = """
+    static final String MARK_CAUGHT_UP = """
             UPDATE log_stream s SET caught_up = true
             WHERE s.id IN (SELECT id FROM log_stream
                            WHERE NOT caught_up AND state <> 'inactive' AND NOT redrive_requested
