@@ -24,6 +24,7 @@ import dev.auditstream.alerts.SmtpServer;
 import dev.auditstream.api.ApiErrors;
 import dev.auditstream.api.ApiKeys;
 import dev.auditstream.api.HeaderFilter;
+import dev.auditstream.api.ListeningPorts;
 import dev.auditstream.api.RequestGuard;
 import dev.auditstream.api.Responses;
 import dev.auditstream.api.SecurityHeaders;
@@ -132,6 +133,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         bindStreams(context, settings, database, metrics);
 
         context.addLifecycleStrategy(new SecurityHeaders(settings.integer("camel.server.port"), settings.publicUrl()));
+        context.addStartupListener(new ListeningPorts("API " + settings.integer("camel.server.port")
+                + ", management " + settings.integer("camel.management.port")));
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         health.register(new DatabaseHealthCheck(database));
         GracefulShutdown shutdown = new GracefulShutdown(settings.integer("camel.server.port"),
