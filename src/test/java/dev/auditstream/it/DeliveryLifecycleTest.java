@@ -217,7 +217,10 @@ class DeliveryLifecycleTest {
         RunningService.await("every event reached one of the two",
                 () -> distinct(a.receiver, moved).size() == 60);
         Thread.sleep(300);
-        assertThat(a.receiver.requests()).noneMatch(r -> r.arrivedAt().isAfter(answered));
+        // a request whose claim check passed just before the change committed may still arrive: the one in flight
+        // at the change; after it the drain's fenced cursor move fails and it sends nothing more
+        assertThat(a.receiver.requests().stream().filter(r -> r.arrivedAt().isAfter(answered)).count())
+                .isLessThanOrEqualTo(1);
         Set<String> both = distinct(a.receiver);
         both.retainAll(distinct(moved));
         // at most the batch in flight at the change reached both
@@ -259,7 +262,10 @@ class DeliveryLifecycleTest {
         streams.patch(a.id, "{\"state\":\"inactive\"}");
         Instant answered = Instant.now();
         Thread.sleep(1000);
-        assertThat(a.receiver.requests()).noneMatch(r -> r.arrivedAt().isAfter(answered));
+        // a request whose claim check passed just before the change committed may still arrive: the one in flight
+        // at the change; after it the drain's fenced cursor move fails and it sends nothing more
+        assertThat(a.receiver.requests().stream().filter(r -> r.arrivedAt().isAfter(answered)).count())
+                .isLessThanOrEqualTo(1);
         assertThat(distinct(a.receiver).size()).isLessThan(60);
         awaitAllWorkersFree();
     }
