@@ -33,11 +33,8 @@ class ClaimOrderTest {
 
     @BeforeAll
     static void start() throws Exception {
-        service = RunningService.start(RunningService.newDataDir("claim-order"), Map.of(
-                "auditstream.allow-private-destinations", "true",
-                "auditstream.delivery.wake-on-commit", "false",
-                "auditstream.delivery.poll-interval", "PT1H",
-                "auditstream.delivery.sweep-interval", "PT1H"));
+        service = RunningService.start(RunningService.newDataDir("claim-order"),
+                RunningService.withoutOwnClaims(Map.of("auditstream.allow-private-destinations", "true")));
         streams = new StreamApi(service);
         unused = Executors.newSingleThreadScheduledExecutor();
         // the poll's first pass runs a second after the start: it must find nothing to claim

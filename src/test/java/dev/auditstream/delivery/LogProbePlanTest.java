@@ -28,10 +28,8 @@ class LogProbePlanTest {
 
     @BeforeAll
     static void start() throws Exception {
-        service = RunningService.start(RunningService.newDataDir("log-probe-plan"), Map.of(
-                "auditstream.delivery.wake-on-commit", "false",
-                "auditstream.delivery.poll-interval", "PT1H",
-                "auditstream.delivery.sweep-interval", "PT1H"));
+        service = RunningService.start(RunningService.newDataDir("log-probe-plan"),
+                RunningService.withoutOwnClaims(Map.of()));
         try (Connection c = service.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("""
                     INSERT INTO audit_event (organization_id, id, action, occurred_at, accepted_at, actor_id,

@@ -60,6 +60,18 @@ public final class RunningService implements AutoCloseable {
         return start(dataDir, overrides, Map.of());
     }
 
+    /**
+     * {@code overrides} with the service's own claim passes out of the way (no wake-ups, an hourly poll and sweep),
+     * for tests that look at the claim's statements or run its passes themselves.
+     */
+    public static Map<String, String> withoutOwnClaims(Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>(overrides);
+        settings.put("auditstream.delivery.wake-on-commit", "false");
+        settings.put("auditstream.delivery.poll-interval", "PT1H");
+        settings.put("auditstream.delivery.sweep-interval", "PT1H");
+        return settings;
+    }
+
     /** With {@code beans} in the registry before start-up (e.g. Google's in-memory Storage as the GCS client). */
     public static RunningService start(Path dataDir, Map<String, String> overrides, Map<String, Object> beans)
             throws Exception {
