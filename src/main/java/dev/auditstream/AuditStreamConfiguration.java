@@ -257,7 +257,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.flag("auditstream.delivery.read-ahead")
                         ? context.getExecutorServiceManager().newFixedThreadPool(this, "read-ahead",
                                 settings.integer("auditstream.delivery.workers"))
-                        : null));
+                        : null,
+                destinations));
         registry.bind("deliveryFailures", new DeliveryFailures(destinations));
         DeliveryHistory history = new DeliveryHistory(dataSource);
         registry.bind("deliveryHistory", history);

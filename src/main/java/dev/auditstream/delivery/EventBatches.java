@@ -26,6 +26,8 @@ import org.apache.camel.Variable;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.auditstream.api.Json;
+import dev.auditstream.destinations.DeliveryTarget;
+import dev.auditstream.destinations.Destinations;
 import dev.auditstream.destinations.StoredEvent;
 
 /**
@@ -34,8 +36,9 @@ import dev.auditstream.destinations.StoredEvent;
  * keeps the cursor from moving past it before it is visible. A read is bounded by rows and by the bytes of the events
  * it returns (the running sum of their sizes, counted in the database), so a worker holds at most that much however
  * large the events are; an event larger than the bound on its own comes alone. While a batch with more after it is
- * being sent, the next one is read on another thread ({@link ReadAhead}), so a drain's database reads and its
- * destination's answers overlap.
+ * being sent, the next one is read on another thread ({@link ReadAhead}), and for destinations that allow it its
+ * request formatted (and gzipped) there too, so a drain's database reads, its formatting and its destination's
+ * answers overlap.
  */
 public final class EventBatches {
 
@@ -61,13 +64,16 @@ public final class EventBatches {
     private final long maxBytes;
     /** Runs the reads ahead; null when reading ahead is off. */
     private final ExecutorService readers;
+    private final Destinations destinations;
     private final Map<String, Predicate<String>> filters = new ConcurrentHashMap<>();
 
-    public EventBatches(DataSource dataSource, int maxBatch, long maxBytes, ExecutorService readers) {
+    public EventBatches(DataSource dataSource, int maxBatch, long maxBytes, ExecutorService readers,
+                        Destinations destinations) {
         this.dataSource = dataSource;
         this.maxBatch = maxBatch;
         this.maxBytes = maxBytes;
         this.readers = readers;
+        this.destinations = destinations;
     }
 
     /** Route step: a drain's read-ahead, empty. */
@@ -78,11 +84,13 @@ public final class EventBatches {
     /**
      * @param stream the stream row: organization_id, batch_limit, filters, suspect_event_id (the event after the
      *               cursor refused alone: it is read but left out, see {@link Batch#suspect()})
-     * @param ahead  the drain's read-ahead: its batch if it starts at the cursor; the next one is read into it
+     * @param ahead  the drain's read-ahead: its batch if it starts at the cursor; the next one is read into it, with
+     *               its request built where the destination allows ({@link Destinations#preparedAhead})
+     * @param target the stream's destination and configuration
      */
     public Batch next(@Variable("stream") Map<String, Object> stream, @Variable("cursorXid") String cursorXid,
-                      @Variable("cursorSeq") long cursorSeq, @Variable("readAhead") ReadAhead ahead)
-            throws SQLException {
+                      @Variable("cursorSeq") long cursorSeq, @Variable("readAhead") ReadAhead ahead,
+                      @Variable("target") DeliveryTarget target) throws SQLException {
         Batch batch = ahead.take(new Batch.Position(cursorXid, cursorSeq));
         if (batch == null) {
             batch = read(stream, cursorXid, cursorSeq);
@@ -91,7 +99,7 @@ public final class EventBatches {
             Batch.Position after = batch.scanned();
             ahead.start(after, CompletableFuture.supplyAsync(() -> {
                 try {
-                    return read(stream, after.xid(), after.seq());
+                    return destinations.preparedAhead(target, read(stream, after.xid(), after.seq()));
                 } catch (SQLException e) {
                     throw new CompletionException(e);
                 }

@@ -2,8 +2,6 @@ package dev.auditstream.destinations;
 
 import java.util.List;
 
-import dev.auditstream.destinations.StoredEvent;
-
 /**
  * The next events of a stream: those its filters let through, read in log order after its cursor.
  *
@@ -12,11 +10,22 @@ import dev.auditstream.destinations.StoredEvent;
  * @param full    more events follow the last one read (the read hit its bound in rows or in bytes)
  * @param suspect the event just after the cursor that was refused alone, left out: these events are sent to learn
  *                whether the destination takes anything (then it is dead-lettered); null when none is suspected
+ * @param request the destination's request for these events, built while the batch before was in flight; null
+ *                when it is built at the send
  */
-public record Batch(List<StoredEvent> events, Position scanned, boolean full, StoredEvent suspect) {
+public record Batch(List<StoredEvent> events, Position scanned, boolean full, StoredEvent suspect, Outbound request) {
 
     public Batch(List<StoredEvent> events, Position scanned, boolean full) {
         this(events, scanned, full, null);
+    }
+
+    public Batch(List<StoredEvent> events, Position scanned, boolean full, StoredEvent suspect) {
+        this(events, scanned, full, suspect, null);
+    }
+
+    /** The same events with their request already built. */
+    public Batch withRequest(Outbound built) {
+        return new Batch(events, scanned, full, suspect, built);
     }
 
     public record Position(String xid, long seq) {

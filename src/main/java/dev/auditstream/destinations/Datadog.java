@@ -61,6 +61,11 @@ public final class Datadog implements HttpDestination {
     }
 
     @Override
+    public boolean preparesAhead() {
+        return true;
+    }
+
+    @Override
     public Outbound prepare(DeliveryTarget target, List<StoredEvent> events) {
         String base = intakeOverride != null ? intakeOverride : SITES.get(target.text("region", "US1"));
         String tail = ",\"ddsource\":" + Payloads.quote(target.text("source", "auditstream"))

@@ -61,9 +61,31 @@ public final class Destinations {
         return guard;
     }
 
-    /** Route step: the request for a batch to the stream's HTTP destination, with how many of its events it carries. */
+    /**
+     * Route step: the request for a batch to the stream's HTTP destination, with how many of its events it carries
+     * (built while the batch before was in flight, when the destination allows it).
+     */
     public Outbound prepare(@Variable("target") DeliveryTarget target, @Variable("batch") Batch batch) throws IOException, DestinationFailure {
+        if (batch.request() != null) {
+            return batch.request();
+        }
         return http(target.type()).prepare(target, batch.events());
+    }
+
+    /**
+     * The batch with its request built, where the destination builds requests from the events and the stream's
+     * configuration alone; otherwise, or when building fails (the send builds it again and fails as itself), as is.
+     */
+    public Batch preparedAhead(DeliveryTarget target, Batch batch) {
+        if (target == null || batch.isEmpty() || !(byType.get(target.type()) instanceof HttpDestination http)
+                || !http.preparesAhead()) {
+            return batch;
+        }
+        try {
+            return batch.withRequest(http.prepare(target, batch.events()));
+        } catch (IOException | DestinationFailure | RuntimeException e) {
+            return batch;
+        }
     }
 
     /** Route step after a 2xx: the destination's own check of the answer in variable {@code response}. */

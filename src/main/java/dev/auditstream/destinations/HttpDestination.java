@@ -16,6 +16,14 @@ public interface HttpDestination extends Destination {
      */
     Outbound prepare(DeliveryTarget target, List<StoredEvent> events) throws IOException, DestinationFailure;
 
+    /**
+     * True when {@link #prepare} depends on nothing but the events and the stream's configuration (no clock, no
+     * token that may expire), so a batch's request may be built while the batch before it is in flight.
+     */
+    default boolean preparesAhead() {
+        return false;
+    }
+
     /** What an HTTP error answer from this destination to the stream means (by default: whatever the answer says). */
     default Failure classify(DeliveryTarget target, int status, String body, long retryAfterSeconds) {
         return classify(status, body, retryAfterSeconds);

@@ -80,6 +80,11 @@ public final class Splunk implements HttpDestination {
     }
 
     @Override
+    public boolean preparesAhead() {
+        return true;
+    }
+
+    @Override
     public Outbound prepare(DeliveryTarget target, List<StoredEvent> events) {
         StringBuilder fields = new StringBuilder();
         for (String member : List.of("source", "index", "sourcetype")) {
