@@ -48,6 +48,21 @@ public final class ConfigChecks {
         return errors.optionalString(config, member, "config." + field, Validation.Limit.SECRET);
     }
 
+    /** An optional whole number between {@code min} and {@code max}; null when absent or refused. */
+    public Long wholeNumber(JsonNode config, String member, String field, long min, long max) {
+        JsonNode value = Validation.present(config.get(member));
+        if (value == null) {
+            return null;
+        }
+        if (!value.canConvertToExactIntegral() || !value.canConvertToLong() || value.asLong() < min
+                || value.asLong() > max) {
+            errors.add("config." + field, "invalid",
+                    "config." + field + " must be a whole number from " + min + " to " + max + ".");
+            return null;
+        }
+        return value.asLong();
+    }
+
     /** An optional member with a fixed set of values. */
     public String oneOf(JsonNode config, String member, String field, Set<String> allowed) {
         String value = string(config, member, field);

@@ -37,7 +37,11 @@ import dev.auditstream.outbound.OutboundRequest;
 public final class GenericHttps implements HttpDestination {
 
     private static final int MAX_ENTRIES = 1000;
-    private static final long MAX_BYTES = 5L * 1024 * 1024;
+    /** A request's body, unless the stream says otherwise ({@code maxBatchBytes}): what receivers commonly take. */
+    static final long DEFAULT_MAX_BYTES = 1024 * 1024;
+    /** The bounds of {@code maxBatchBytes}: one event may still exceed it, and is then sent alone. */
+    static final long MIN_MAX_BYTES = 1024;
+    static final long LARGEST_MAX_BYTES = 5L * 1024 * 1024;
     private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header", "oauth2", "mtls");
     private static final String SECRET_PREFIX = "whsec_";
     private static final String PREVIOUS_SECRET = "previousSigningSecret";
@@ -97,8 +101,9 @@ public final class GenericHttps implements HttpDestination {
 
     @Override
     public List<String> check(ObjectNode config, ConfigChecks checks) {
-        checks.unknownMembers(config, Set.of("url", "format", "source", "auth", "signingSecret", PREVIOUS_SECRET,
-                PREVIOUS_UNTIL), "");
+        checks.unknownMembers(config, Set.of("url", "format", "source", "maxBatchBytes", "auth", "signingSecret",
+                PREVIOUS_SECRET, PREVIOUS_UNTIL), "");
+        checks.wholeNumber(config, "maxBatchBytes", "maxBatchBytes", MIN_MAX_BYTES, LARGEST_MAX_BYTES);
         List<String> missing = new ArrayList<>();
         if (checks.url(config, "url") == null) {
             missing.add("url");
@@ -215,7 +220,8 @@ public final class GenericHttps implements HttpDestination {
         Entries entries = Entries.join(events,
                 e -> "{\"event\":" + e.json() + ",\"keySuffix\":\"" + Payloads.keySuffix(target.streamId(), e.id())
                         + "\",\"timestamp\":\"" + Timestamps.iso(e.acceptedAt()) + "\"" + tail,
-                ndjson ? "" : "[", ndjson ? "\n" : ",", ndjson ? "\n" : "]", MAX_ENTRIES, MAX_BYTES);
+                ndjson ? "" : "[", ndjson ? "\n" : ",", ndjson ? "\n" : "]", MAX_ENTRIES,
+                target.config().path("maxBatchBytes").asLong(DEFAULT_MAX_BYTES));
 
         // the id names this stream's batch: a retry of the same events carries the same webhook-id, and another
         // stream sending the same events to the same receiver is not taken for a repeat

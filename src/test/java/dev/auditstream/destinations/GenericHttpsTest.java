@@ -51,6 +51,22 @@ class GenericHttpsTest {
         assertThat(header(after, "webhook-signature")).isEqualTo("v1," + signed(fresh, after));
     }
 
+    @Test
+    void aRequestCarriesAtMostTheStreamsBatchBytesAndOneMegabyteByDefault() throws Exception {
+        List<StoredEvent> large = java.util.stream.IntStream.range(0, 1000)
+                .mapToObj(i -> event(String.format("01HZZZZZZZZZZZZZZZZZZZ%04d", i), "x".repeat(1200))).toList();
+        Outbound byDefault = WEBHOOKS.prepare(target("stream_a"), large);
+        assertThat(byDefault.request().body().length).isLessThanOrEqualTo(1024 * 1024).isGreaterThan(1000 * 1024);
+        assertThat(byDefault.eventCount()).isLessThan(1000);
+
+        ObjectNode config = target("stream_a").config().deepCopy().put("maxBatchBytes", 4096);
+        Outbound bounded = WEBHOOKS.prepare(new DeliveryTarget("stream_a", "org_1", "GenericHttps", config, 1), large);
+        assertThat(bounded.request().body().length).isLessThanOrEqualTo(4096);
+        assertThat(bounded.eventCount()).isBetween(1, 3);
+        // the webhook-id names the events the request carries
+        assertThat(header(bounded.request(), "webhook-id")).endsWith("_" + bounded.eventCount());
+    }
+
     private static String signed(String secret, OutboundRequest request) {
         return GenericHttps.sign(secret, header(request, "webhook-id"), header(request, "webhook-timestamp"),
                 request.body());
@@ -75,7 +91,12 @@ class GenericHttpsTest {
     }
 
     private static StoredEvent event(String id) {
+        return event(id, "");
+    }
+
+    private static StoredEvent event(String id, String padding) {
         Instant at = Instant.parse("2024-01-15T10:30:00Z");
-        return new StoredEvent("100", 1, id, "user.signed_in", at, at, "{\"id\":\"" + id + "\"}");
+        return new StoredEvent("100", 1, id, "user.signed_in", at, at,
+                "{\"id\":\"" + id + "\",\"metadata\":{\"note\":\"" + padding + "\"}}");
     }
 }

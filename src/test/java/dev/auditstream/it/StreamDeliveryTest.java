@@ -209,6 +209,27 @@ class StreamDeliveryTest {
     }
 
     @Test
+    void aWebhookStreamsBatchBytesBoundEachRequestAndEverythingArrivesInOrder() throws Exception {
+        String org = service.createOrganization("Small Batches Org");
+        JsonNode stream = streams.create(org, "GenericHttps", "{\"url\":\"http://127.0.0.1:1/\",\"maxBatchBytes\":2048}");
+        try (WebhookReceiver webhook = WebhookReceiver.start(stream.at("/config/signingSecret").asText())) {
+            String id = stream.get("id").asText();
+            streams.patch(id, "{\"state\":\"inactive\"}");
+            streams.patch(id, "{\"config\":{\"url\":\"" + webhook.baseUrl() + "\"}}");
+            List<String> sent = streams.send(org, "small", 12);
+            streams.patch(id, "{\"state\":\"active\"}");
+
+            List<JsonNode> events = webhook.awaitEvents(12, WAIT);
+            assertThat(actions(events)).containsExactlyElementsOf(sent);
+            // a backlog of twelve, read as one batch (one request by default), goes out in requests of at most
+            // 2,048 bytes each
+            assertThat(webhook.requests()).hasSizeGreaterThan(1)
+                    .allSatisfy(r -> assertThat(r.bodyText().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                            .isLessThanOrEqualTo(2048));
+        }
+    }
+
+    @Test
     void actionFiltersChooseWhatAStreamGetsAsAJsonArray() throws Exception {
         String org = service.createOrganization("Filter Org");
         JsonNode stream = streams.create("{\"organization_id\":\"" + org + "\",\"type\":\"GenericHttps\","

@@ -56,6 +56,17 @@ class StreamManagementTest {
                 .extracting(e -> tuple(e.get("field").asText(), e.get("code").asText()))
                 .containsExactlyInAnyOrder(tuple("config.apiKey", "invalid_type"), tuple("config.region", "invalid"),
                         tuple("config.colour", "unknown_field"), tuple("filters.actions[0]", "invalid"));
+        for (String size : List.of("100", "6000000", "\"4096\"", "4096.5")) {
+            HttpResponse<String> badSize = service.post("/log_streams", "{\"organization_id\":\"" + org
+                    + "\",\"type\":\"GenericHttps\",\"config\":{\"url\":\"https://example.com/in\","
+                    + "\"maxBatchBytes\":" + size + "}}");
+            assertThat(badSize.statusCode()).as(size).isEqualTo(422);
+            assertThat(TestJson.read(badSize.body()).get("errors")).extracting(e -> e.get("field").asText())
+                    .containsExactly("config.maxBatchBytes");
+        }
+        assertThat(streams.create(service.createOrganization("Sizes Org"), "GenericHttps",
+                "{\"url\":\"https://example.com/in\",\"maxBatchBytes\":4096}")
+                .at("/config/maxBatchBytes").asLong()).isEqualTo(4096);
         HttpResponse<String> unknownType = service.post("/log_streams",
                 "{\"organization_id\":\"" + org + "\",\"type\":\"Carrier pigeon\"}");
         assertThat(unknownType.statusCode()).isEqualTo(422);
