@@ -20,6 +20,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;
@@ -148,7 +149,8 @@ public final class S3 implements ObjectStoreDestination {
     /**
      * Writes the object with Content-MD5 and the store's create-if-absent condition. A refusal because the key is
      * taken (412 precondition, 409 conflicting write, 403 from a bucket that will not replace objects) passes when
-     * the stored object has the same MD5: an earlier attempt wrote it.
+     * the stored object has the same MD5: an earlier attempt wrote it. So does a PUT cut off on the wire (a store may
+     * answer "already there" before the body and close the connection, or write the object and lose the answer).
      */
     static void put(S3Client s3, String bucket, EventObjects object, Consumer<PutObjectRequest.Builder> ifAbsent) {
         try {
@@ -156,6 +158,17 @@ public final class S3 implements ObjectStoreDestination {
                             .contentMD5(object.contentMd5()).contentType("application/json")
                             .contentLength((long) object.body().length)),
                     RequestBody.fromBytes(object.body()));
+        } catch (SdkClientException cut) {
+            String stored;
+            try {
+                stored = storedMd5(s3, bucket, object.key());
+            } catch (RuntimeException unreadable) {
+                cut.addSuppressed(unreadable);
+                throw cut;
+            }
+            if (!object.contentMd5().equals(stored)) {
+                throw cut;
+            }
         } catch (S3Exception refused) {
             int status = refused.statusCode();
             if (status != 412 && status != 409 && status != 403) {
