@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.f4b6a3.ulid.Ulid;
 import com.github.f4b6a3.ulid.UlidCreator;
 
 import dev.auditstream.api.ApiException;
@@ -81,12 +82,14 @@ public final class EventValidator {
             targetIds.add(target.get("id").asText());
             targetTypes.add(target.get("type").asText());
         }
+        // the id's time is the accept time: keys and timestamps derived from either agree
+        Ulid id = UlidCreator.getMonotonicUlid();
         return new IncomingEvent(
-                UlidCreator.getMonotonicUlid().toString(),
+                id.toString(),
                 organizationId,
                 action,
                 occurredAt,
-                Instant.now().truncatedTo(ChronoUnit.MILLIS),
+                id.getInstant(),
                 actor.get("id").asText(),
                 actor.hasNonNull("name") ? actor.get("name").asText() : null,
                 targetIds,

@@ -3,12 +3,12 @@ package dev.auditstream.events;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.f4b6a3.ulid.Ulid;
 import com.github.f4b6a3.ulid.UlidCreator;
 
 import dev.auditstream.api.Json;
@@ -58,7 +58,9 @@ public final class OwnEvents {
     /** The event as {@link EventValidator} would have normalized it: same members, same order. */
     static IncomingEvent event(String organizationId, String action, Actor actor, Target target,
                                Map<String, String> metadata) {
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        // the id's time is the accept time (and, for the service's own record, the time it happened)
+        Ulid id = UlidCreator.getMonotonicUlid();
+        Instant now = id.getInstant();
         ObjectNode event = Json.MAPPER.createObjectNode();
         event.put("action", action);
         ObjectNode targetNode = event.putArray("targets").addObject().put("id", target.id()).put("type", target.type());
@@ -77,7 +79,7 @@ public final class OwnEvents {
             new TreeMap<>(metadata).forEach((key, value) -> metadataNode.put(key,
                     value.length() > MAX_VALUE ? value.substring(0, MAX_VALUE) : value));
         }
-        return new IncomingEvent(UlidCreator.getMonotonicUlid().toString(), organizationId, action, now, now,
+        return new IncomingEvent(id.toString(), organizationId, action, now, now,
                 actor.id(), actor.name(), List.of(target.id()), List.of(target.type()), null, event, Json.write(event));
     }
 }
