@@ -88,7 +88,7 @@ class ObjectUploadsTest {
     @Test
     void aLostClaimStopsNewUploadsAfterTheWindowInFlight() throws Exception {
         AtomicInteger checks = new AtomicInteger();
-        uploads.uploadAll(objects(40), counted(object -> pause(100)), () -> checks.incrementAndGet() < 2);
+        uploads.uploadAll(objects(40), counted(object -> pause(50)), () -> checks.incrementAndGet() < 2);
         assertThat(checks.get()).isEqualTo(2);
         assertThat(mostInFlight.get()).isEqualTo(WINDOW);
         assertThat(started.get()).isEqualTo(2 * WINDOW);
