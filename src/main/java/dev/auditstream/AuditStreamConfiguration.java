@@ -69,7 +69,6 @@ import dev.auditstream.delivery.DeliveryTargets;
 import dev.auditstream.delivery.EventBatches;
 import dev.auditstream.delivery.IdleStreams;
 import dev.auditstream.delivery.LeaseRelease;
-import dev.auditstream.delivery.ObjectUploads;
 import dev.auditstream.streams.LogStreams;
 import dev.auditstream.streams.SecretResealing;
 import dev.auditstream.observe.StreamGauges;
@@ -166,7 +165,7 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
         context.addService(outboundHttp, true, true);
         registry.bind("outboundHttp", outboundHttp);
         ClientCredentials tokens = new ClientCredentials(outboundHttp, Clock.systemUTC());
-        Destinations destinations = new Destinations(guard,
+        Destinations destinations = new Destinations(guard, uploads,
                 List.of(
                 new Datadog(settings.optional("auditstream.datadog.intake-url").orElse(null)),
                 new Splunk(settings.bytes("auditstream.splunk.max-batch-bytes"), outboundHttp,
@@ -182,6 +181,8 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                         settings.optional("auditstream.aws.secret-access-key").orElse(null), storeProxy)),
                 new GoogleCloudStorage(GoogleCloudStorage.googleStorage(gcsEndpoint, gcsTokenUri, storeProxy),
                         gcsXmlEndpoint, storeProxy)));
+        registry.bind("objectUploads", context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
+                uploads * settings.integer("auditstream.delivery.workers")));
         KeyRing keys = KeyRing.load(settings.optional("auditstream.secret-key").orElse(null),
                 settings.optional("auditstream.secret-key-previous").orElse(null), database.embedded(),
                 settings.dataDir());
@@ -225,9 +226,6 @@ public final class AuditStreamConfiguration implements CamelConfiguration {
                 settings.integer("auditstream.delivery.fair-share-batches"), database.deliveryDataSource(), idleStreams,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "lease-heartbeat"));
         workers.onSlotFreed(claimPasses::request);
-        registry.bind("objectUploads", new ObjectUploads(destinations, workers,
-                context.getExecutorServiceManager().newFixedThreadPool(this, "object-uploads",
-                        uploads * settings.integer("auditstream.delivery.workers")), uploads));
 
         registry.bind("destinations", destinations);
         registry.bind("logStreams", new LogStreams(dataSource, destinations, secrets,

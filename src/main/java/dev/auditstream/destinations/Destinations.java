@@ -1,10 +1,13 @@
 package dev.auditstream.destinations;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Variable;
@@ -17,11 +20,15 @@ import dev.auditstream.outbound.OutboundResponse;
 /** The destination types this installation knows, and the route step that turns a batch into a request. */
 public final class Destinations {
 
+    private static final String UPLOAD_FAILURES = "auditstreamUploadFailures";
+
     private final Map<String, Destination> byType = new LinkedHashMap<>();
     private final AddressGuard guard;
+    private final int parallelUploads;
 
-    public Destinations(AddressGuard guard, List<Destination> destinations) {
+    public Destinations(AddressGuard guard, int parallelUploads, List<Destination> destinations) {
         this.guard = guard;
+        this.parallelUploads = parallelUploads;
         destinations.forEach(d -> byType.put(d.type(), d));
     }
 
@@ -36,6 +43,49 @@ public final class Destinations {
     /** Route step: true when the stream in variable {@code target} stores one object per event. */
     public boolean storesObjects(Exchange exchange) {
         return get(exchange.getVariable("target", DeliveryTarget.class).type()) instanceof ObjectStoreDestination;
+    }
+
+    /**
+     * Route step: the objects for the batch in variable {@code batch}, in groups uploaded in parallel one group after
+     * the other (which bounds a stream's uploads in flight).
+     */
+    public List<List<EventObjects>> objects(Exchange exchange) {
+        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
+        Batch batch = exchange.getVariable("batch", Batch.class);
+        ObjectStoreDestination store = (ObjectStoreDestination) get(target.type());
+        List<List<EventObjects>> groups = new ArrayList<>();
+        List<StoredEvent> events = batch.events();
+        for (int from = 0; from < events.size(); from += parallelUploads) {
+            groups.add(events.subList(from, Math.min(events.size(), from + parallelUploads)).stream()
+                    .map(event -> store.object(target, event)).toList());
+        }
+        // shared with the uploads' copies of the exchange, which see the same property value
+        exchange.setProperty(UPLOAD_FAILURES, new ConcurrentLinkedQueue<Exception>());
+        return groups;
+    }
+
+    /** Route step (an upload's catch): keeps the failure for {@link #checkUploads}. */
+    @SuppressWarnings("unchecked")
+    public void uploadFailed(Exchange exchange) {
+        exchange.getProperty(UPLOAD_FAILURES, Queue.class).add(exchange.getProperty(Exchange.EXCEPTION_CAUGHT));
+    }
+
+    /** Route step after a batch's uploads: fails the batch with the first upload failure, if any. */
+    public void checkUploads(Exchange exchange) throws Exception {
+        Exception failure = (Exception) exchange.getProperty(UPLOAD_FAILURES, Queue.class).peek();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Route step: uploads the object in the body with the stream's client. */
+    public void upload(Exchange exchange) {
+        DeliveryTarget target = exchange.getVariable("target", DeliveryTarget.class);
+        Object body = exchange.getMessage().getBody();
+        if (!(body instanceof EventObjects object)) {
+            throw new IllegalStateException("not an object to upload: " + (body == null ? "null" : body.getClass()));
+        }
+        ((ObjectStoreDestination) get(target.type())).upload(target, object);
     }
 
     /** Closes what the object stores keep for a deleted stream. */
