@@ -19,7 +19,7 @@ import dev.auditstream.api.Json;
 class PreparedAheadTest {
 
     private static final Datadog DATADOG = new Datadog("http://127.0.0.1:9");
-    private static final Destinations DESTINATIONS = new Destinations(null, List.of(DATADOG,
+    private static final Destinations DESTINATIONS = new Destinations(null, 16, List.of(DATADOG,
             new Splunk(1_048_576, null, Duration.ofSeconds(20)), new GenericHttps(null)));
     private static final Batch BATCH = new Batch(List.of(event("01HZZZZZZZZZZZZZZZZZZZZZZ1"),
             event("01HZZZZZZZZZZZZZZZZZZZZZZ2")), new Batch.Position("770", 2), true);
