@@ -10,10 +10,10 @@ import java.util.List;
  * @param full    more events follow the last one read (the read hit its bound in rows or in bytes)
  * @param suspect the event just after the cursor that was refused alone, left out: these events are sent to learn
  *                whether the destination takes anything (then it is dead-lettered); null when none is suspected
- * @param request the destination's request for these events, built while the batch before was in flight; null
- *                when it is built at the send
+ * @param prepared the destination's request for these events, built while the batch before was in flight; null
+ *                 when it is built at the send
  */
-public record Batch(List<StoredEvent> events, Position scanned, boolean full, StoredEvent suspect, Outbound request) {
+public record Batch(List<StoredEvent> events, Position scanned, boolean full, StoredEvent suspect, Outbound prepared) {
 
     public Batch(List<StoredEvent> events, Position scanned, boolean full) {
         this(events, scanned, full, null);
@@ -24,7 +24,7 @@ public record Batch(List<StoredEvent> events, Position scanned, boolean full, St
     }
 
     /** The same events with their request already built. */
-    public Batch withRequest(Outbound built) {
+    public Batch withPrepared(Outbound built) {
         return new Batch(events, scanned, full, suspect, built);
     }
 

@@ -116,8 +116,8 @@ public final class Destinations {
      * (built while the batch before was in flight, when the destination allows it).
      */
     public Outbound prepare(@Variable("target") DeliveryTarget target, @Variable("batch") Batch batch) throws IOException, DestinationFailure {
-        if (batch.request() != null) {
-            return batch.request();
+        if (batch.prepared() != null) {
+            return batch.prepared();
         }
         return http(target.type()).prepare(target, batch.events());
     }
@@ -132,7 +132,7 @@ public final class Destinations {
             return batch;
         }
         try {
-            return batch.withRequest(http.prepare(target, batch.events()));
+            return batch.withPrepared(http.prepare(target, batch.events()));
         } catch (IOException | DestinationFailure | RuntimeException e) {
             return batch;
         }

@@ -38,10 +38,10 @@ public final class GenericHttps implements HttpDestination {
 
     private static final int MAX_ENTRIES = 1000;
     /** A request's body, unless the stream says otherwise ({@code maxBatchBytes}): what receivers commonly take. */
-    static final long DEFAULT_MAX_BYTES = 1024 * 1024;
+    private static final long DEFAULT_MAX_BYTES = 1024 * 1024;
     /** The bounds of {@code maxBatchBytes}: one event may still exceed it, and is then sent alone. */
-    static final long MIN_MAX_BYTES = 1024;
-    static final long LARGEST_MAX_BYTES = 5L * 1024 * 1024;
+    private static final long MIN_MAX_BYTES = 1024;
+    private static final long LARGEST_MAX_BYTES = 5L * 1024 * 1024;
     private static final Set<String> AUTH_TYPES = Set.of("none", "bearer", "basic", "header", "oauth2", "mtls");
     private static final String SECRET_PREFIX = "whsec_";
     private static final String PREVIOUS_SECRET = "previousSigningSecret";

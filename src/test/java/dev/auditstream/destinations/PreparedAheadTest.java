@@ -29,12 +29,12 @@ class PreparedAheadTest {
         DeliveryTarget target = target("Datadog", Json.MAPPER.createObjectNode().put("apiKey", "dd-key"));
         Batch ahead = DESTINATIONS.preparedAhead(target, BATCH);
 
-        assertThat(ahead.request()).isNotNull();
+        assertThat(ahead.prepared()).isNotNull();
         assertThat(ahead.events()).isSameAs(BATCH.events());
         assertThat(ahead.scanned()).isEqualTo(BATCH.scanned());
-        assertThat(ahead.request().request().body()).isEqualTo(DATADOG.prepare(target, BATCH.events()).request().body());
-        assertThat(ahead.request().eventCount()).isEqualTo(2);
-        assertThat(DESTINATIONS.prepare(target, ahead)).isSameAs(ahead.request());
+        assertThat(ahead.prepared().request().body()).isEqualTo(DATADOG.prepare(target, BATCH.events()).request().body());
+        assertThat(ahead.prepared().eventCount()).isEqualTo(2);
+        assertThat(DESTINATIONS.prepare(target, ahead)).isSameAs(ahead.prepared());
     }
 
     @Test
